@@ -1,0 +1,3 @@
+namespace MessengerAutoReply.Chats;
+
+internal static class Placeholder;

@@ -1,0 +1,120 @@
+using MessengerAutoReply.Chats;
+using MessengerAutoReply.Delivery;
+
+namespace MessengerAutoReply.ApiHost.Api;
+
+/// <summary><c>POST /api/messages</c>: an operator or another system writes to a customer.</summary>
+public static class MessageEndpoints
+{
+    public const int MaxTextLength = 20_000;
+
+    public static RouteGroupBuilder MapMessages(this RouteGroupBuilder api)
+    {
+        api.MapPost("/messages", PostMessage);
+        return api;
+    }
+
+    private static async Task<IResult> PostMessage(HttpContext context, IGrainFactory grains, GatewayRegistry gateways)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<PostMessageBody>(context);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (string.IsNullOrWhiteSpace(body!.Text))
+        {
+            return Problems.BadRequest("text is required.");
+        }
+        if (body.Text.Length > MaxTextLength)
+        {
+            return Problems.BadRequest($"text is longer than {MaxTextLength} characters.");
+        }
+        var responseMode = body.ResponseMode?.Trim().ToLowerInvariant() ?? ResponseModes.Operator;
+        if (responseMode is not (ResponseModes.Operator or ResponseModes.Api))
+        {
+            return Problems.BadRequest("responseMode must be operator (a person wrote it) or api (an automated system).");
+        }
+
+        ChatAddress? address = null;
+        string chatId;
+        string platform;
+        if (!string.IsNullOrWhiteSpace(body.ChatId))
+        {
+            chatId = body.ChatId.Trim();
+            var chat = ChatIds.IsValid(chatId) ? await grains.GetGrain<IChatGrain>(chatId).GetAsync() : null;
+            if (chat is null)
+            {
+                return ChatEndpoints.UnknownChat(chatId);
+            }
+            platform = chat.Platform;
+        }
+        else
+        {
+            var source = body.Source?.Trim().ToLowerInvariant();
+            if (string.IsNullOrEmpty(source))
+            {
+                return Problems.BadRequest("source is required (telegram or instagram), or give chatId.");
+            }
+            var platformChatId = source == Sources.Instagram
+                ? FirstNonEmpty(body.VisitorId, body.PlatformChatId)
+                : FirstNonEmpty(body.PlatformChatId);
+            if (platformChatId is null)
+            {
+                return Problems.BadRequest(source == Sources.Instagram
+                    ? "visitorId is required for instagram (the Brevo visitor id of the chat)."
+                    : "platformChatId is required.");
+            }
+            chatId = ChatIds.ForChat(source, platformChatId);
+            var existing = await grains.GetGrain<IChatGrain>(chatId).GetAsync();
+            if (existing is not null)
+            {
+                platform = existing.Platform;
+            }
+            else
+            {
+                platform = GatewayRegistry.PlatformForSource(source)!;
+                if (platform is null)
+                {
+                    return Problems.BadRequest($"source '{source}' is unknown: use telegram or instagram, or give chatId of an existing chat.");
+                }
+                address = new ChatAddress { Source = source, Platform = platform, PlatformChatId = platformChatId };
+            }
+        }
+
+        if (!gateways.IsConfigured(platform))
+        {
+            return Problems.Unavailable($"Sending through {platform} is not configured: set {GatewayRegistry.SettingFor(platform)}.");
+        }
+
+        string? idempotencyKey = context.Request.Headers["Idempotency-Key"];
+        if (idempotencyKey is { Length: > 200 })
+        {
+            return Problems.BadRequest("Idempotency-Key must be at most 200 characters.");
+        }
+        var result = await grains.GetGrain<IChatGrain>(chatId).SendAsync(new OutboundRequest
+        {
+            Chat = address,
+            Text = body.Text.Trim(),
+            SenderName = string.IsNullOrWhiteSpace(body.SenderName) ? null : body.SenderName.Trim(),
+            ResponseMode = responseMode,
+            DeliveryKey = string.IsNullOrWhiteSpace(idempotencyKey) ? $"api:{Guid.NewGuid():N}" : $"api:{idempotencyKey}",
+        });
+        return result.Outcome switch
+        {
+            SendOutcome.UnknownChat => ChatEndpoints.UnknownChat(chatId),
+            _ => TypedResults.Json(result.Messages[0], Archive.ArchiveJson.Options, statusCode: StatusCodes.Status202Accepted),
+        };
+    }
+
+    private static string? FirstNonEmpty(params string?[] values) =>
+        values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v))?.Trim();
+
+    private sealed record PostMessageBody(
+        string? Source,
+        string? PlatformChatId,
+        string? ChatId,
+        string? Text,
+        string? VisitorId,
+        string? SenderName,
+        string? ResponseMode);
+}

@@ -1,0 +1,37 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace MessengerAutoReply.ApiHost.Hosting;
+
+public static class Telemetry
+{
+    public const string MeterName = "MessengerAutoReply";
+
+    /// <summary>
+    /// Traces and metrics through OpenTelemetry, exported only when OTEL_EXPORTER_OTLP_ENDPOINT is set (as in
+    /// eShop's ServiceDefaults). Secrets in URLs are redacted before a span is exported (decision 15).
+    /// </summary>
+    public static IServiceCollection AddServiceTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            return services;
+        }
+        services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(o => o.EnrichWithHttpRequest = (activity, request) =>
+                {
+                    activity.SetTag("url.path", Redaction.Path(request.Path));
+                    activity.SetTag("url.query", Redaction.Query(request.QueryString));
+                })
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter())
+            .WithMetrics(metrics => metrics
+                .AddMeter(MeterName, "Microsoft.Orleans")
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter());
+        return services;
+    }
+}

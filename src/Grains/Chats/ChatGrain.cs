@@ -1,0 +1,504 @@
+using MessengerAutoReply.Archive;
+using MessengerAutoReply.Delivery;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace MessengerAutoReply.Chats;
+
+/// <summary>
+/// Owns one chat. Every change is first made durable in grain state, then published on the chat stream; slow
+/// I/O (platform sends, archive writes) runs outside the grain's turn and reports back through grain calls,
+/// so a webhook never waits for it and the grain keeps accepting messages meanwhile.
+/// </summary>
+public sealed partial class ChatGrain(
+    [PersistentState("chat", StorageNames.Chats)] IPersistentState<ChatState> state,
+    IChatArchive archive,
+    GatewayRegistry gateways,
+    IPendingWorkRegistry pendingWork,
+    IOptions<ChatOptions> options,
+    TimeProvider time,
+    ILogger<ChatGrain> logger) : Grain, IChatGrain
+{
+    private readonly ChatOptions _options = options.Value;
+    private IAsyncStream<ChatEvent>? _stream;
+    private bool _deliveryRunning;
+    private bool _archiveRunning;
+    private bool _registeredPending;
+    private IGrainTimer? _retryTimer;
+    private DateTimeOffset _retryDue = DateTimeOffset.MaxValue;
+    private int _archiveFailures;
+    private DateTimeOffset _archiveNotBefore;
+
+    private ChatState S => state.State;
+
+    private string ChatId => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _stream = this.GetStreamProvider(ChatStreams.Provider).GetStream<ChatEvent>(ChatStreams.All);
+        _registeredPending = HasPendingWork();
+        return Task.CompletedTask;
+    }
+
+    public ValueTask<Chat?> GetAsync() => ValueTask.FromResult(S.Chat);
+
+    public async Task<ReceiveResult> ReceiveAsync(InboundMessage message)
+    {
+        var now = time.GetUtcNow();
+        var id = ChatIds.ForIncoming(ChatId, message.PlatformMessageId);
+        var events = new List<ChatEvent>(2);
+
+        if (S.SeenMessageIds.Contains(id))
+        {
+            if (!message.IsEdit)
+            {
+                return new ReceiveResult(ReceiveOutcome.Duplicate, S.Recent.Find(m => m.Id == id));
+            }
+            var existing = S.Recent.Find(m => m.Id == id);
+            if (existing is null || existing.Content == message.Content)
+            {
+                return new ReceiveResult(ReceiveOutcome.Duplicate, existing);
+            }
+            var edited = existing with { Content = message.Content };
+            Remember(edited);
+            EnqueueArchive(message: edited);
+            events.Add(ChatEvent.For(edited));
+            await CommitAsync(events);
+            return new ReceiveResult(ReceiveOutcome.Updated, edited);
+        }
+
+        var chat = EnsureChat(message.Chat, now);
+        var stored = new ChatMessage
+        {
+            Id = id,
+            PlatformMessageId = message.PlatformMessageId,
+            Source = chat.Source,
+            Platform = chat.Platform,
+            ChatId = chat.Id,
+            Type = message.Type,
+            Content = message.Content,
+            MediaFileId = message.MediaFileId,
+            FileName = message.FileName,
+            MimeType = message.MimeType,
+            IsIncoming = !message.FromAgent,
+            Timestamp = message.Timestamp == default ? now : message.Timestamp,
+            SenderId = message.SenderId,
+            SenderName = message.SenderName,
+            ResponseMode = message.FromAgent ? ResponseModes.Operator : null,
+            Status = message.FromAgent ? MessageStatus.Sent : MessageStatus.Received,
+        };
+        Remember(stored);
+
+        chat = chat with
+        {
+            Name = message.Chat.Name ?? chat.Name,
+            Updated = now,
+            LastMessage = Preview(stored),
+            LastMessageAt = stored.Timestamp,
+        };
+        if (message.FromAgent && _options.OperatorTakeover)
+        {
+            // A human answered in the platform's own inbox: the AI must not talk over them.
+            chat = chat with { AutoMode = false };
+        }
+        S.Chat = chat;
+        EnqueueArchive(chat: chat, message: stored);
+        events.Add(ChatEvent.For(stored));
+        events.Add(ChatEvent.For(chat));
+        await CommitAsync(events);
+        return new ReceiveResult(ReceiveOutcome.Accepted, stored);
+    }
+
+    public async Task<SendResult> SendAsync(OutboundRequest request)
+    {
+        var firstId = ChatIds.ForOutgoing(ChatId, request.DeliveryKey);
+        if (S.SeenMessageIds.Contains(firstId))
+        {
+            var known = S.Recent.Where(m => m.Id == firstId || m.PlatformMessageId.StartsWith($"pending:{request.DeliveryKey}#", StringComparison.Ordinal)).ToList();
+            return new SendResult(SendOutcome.Duplicate, known.Count > 0 ? known : [S.Recent.Find(m => m.Id == firstId)!]);
+        }
+        if (S.Chat is null && request.Chat is null)
+        {
+            return new SendResult(SendOutcome.UnknownChat, []);
+        }
+
+        var now = time.GetUtcNow();
+        var chat = EnsureChat(request.Chat!, now);
+        var maxLength = gateways.Find(chat.Platform)?.MaxTextLength ?? 4096;
+        var parts = TextSplitter.Split(request.Text, maxLength);
+        var messages = new List<ChatMessage>(parts.Count);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var key = i == 0 ? request.DeliveryKey : $"{request.DeliveryKey}#{i}";
+            var message = new ChatMessage
+            {
+                Id = ChatIds.ForOutgoing(ChatId, request.DeliveryKey, i),
+                PlatformMessageId = $"pending:{key}",
+                Source = chat.Source,
+                Platform = chat.Platform,
+                ChatId = chat.Id,
+                Type = MessageTypes.Text,
+                Content = parts[i],
+                IsIncoming = false,
+                // Parts keep their order even when the clock does not move between them.
+                Timestamp = now.AddTicks(i),
+                SenderId = request.ResponseMode,
+                SenderName = request.SenderName,
+                ResponseMode = request.ResponseMode,
+                Status = MessageStatus.Pending,
+            };
+            messages.Add(message);
+            Remember(message);
+            S.Outbox.Add(new PendingDelivery(message.Id, 0, now));
+            EnqueueArchive(message: message);
+        }
+
+        chat = chat with { Updated = now, LastMessage = Preview(messages[^1]), LastMessageAt = now };
+        if (request.ResponseMode == ResponseModes.Operator && _options.OperatorTakeover)
+        {
+            chat = chat with { AutoMode = false };
+        }
+        S.Chat = chat;
+        EnqueueArchive(chat: chat);
+        await CommitAsync([.. messages.Select(ChatEvent.For), ChatEvent.For(chat)]);
+        return new SendResult(SendOutcome.Accepted, messages);
+    }
+
+    public async Task<Chat?> SetAutoModeAsync(bool autoMode)
+    {
+        if (S.Chat is null)
+        {
+            return null;
+        }
+        if (S.Chat.AutoMode == autoMode)
+        {
+            return S.Chat;
+        }
+        var chat = S.Chat with { AutoMode = autoMode, Updated = time.GetUtcNow() };
+        S.Chat = chat;
+        EnqueueArchive(chat: chat);
+        await CommitAsync([ChatEvent.For(chat)]);
+        return chat;
+    }
+
+    public Task WakeAsync()
+    {
+        KickWork();
+        return Task.CompletedTask;
+    }
+
+    public async Task DeliveryCompletedAsync(string messageId, DeliveryResult result)
+    {
+        _deliveryRunning = false;
+        var index = S.Outbox.FindIndex(p => p.MessageId == messageId);
+        var message = S.Recent.Find(m => m.Id == messageId);
+        if (index < 0 || message is null)
+        {
+            KickWork();
+            return;
+        }
+
+        var pending = S.Outbox[index];
+        var events = new List<ChatEvent>(2);
+        if (result.Sent)
+        {
+            S.Outbox.RemoveAt(index);
+            message = message with { Status = MessageStatus.Sent, PlatformMessageId = result.PlatformMessageId ?? message.PlatformMessageId, Error = null };
+        }
+        else if (result.Permanent || pending.Attempts + 1 >= _options.DeliveryMaxAttempts)
+        {
+            S.Outbox.RemoveAt(index);
+            message = message with { Status = MessageStatus.Failed, Error = result.Error };
+            LogDeliveryFailed(messageId, ChatId, result.Error);
+            if (S.Chat is not null)
+            {
+                S.Chat = S.Chat with { Error = result.Error, Updated = time.GetUtcNow() };
+                EnqueueArchive(chat: S.Chat);
+                events.Add(ChatEvent.For(S.Chat));
+            }
+        }
+        else
+        {
+            var attempts = pending.Attempts + 1;
+            S.Outbox[index] = pending with { Attempts = attempts, NotBefore = time.GetUtcNow() + _options.Backoff(attempts) };
+            message = message with { Error = result.Error };
+            LogDeliveryRetry(messageId, ChatId, attempts, result.Error);
+        }
+        Remember(message);
+        EnqueueArchive(message: message);
+        events.Insert(0, ChatEvent.For(message));
+        if (result.Sent && S.Chat?.Error is not null)
+        {
+            S.Chat = S.Chat with { Error = null };
+            EnqueueArchive(chat: S.Chat);
+            events.Add(ChatEvent.For(S.Chat));
+        }
+        await CommitAsync(events);
+    }
+
+    public async Task ArchiveCompletedAsync(long upToSequence, string? error)
+    {
+        _archiveRunning = false;
+        var removed = S.ArchiveOutbox.RemoveAll(op => op.Sequence <= upToSequence);
+        if (error is not null)
+        {
+            _archiveFailures++;
+            var wait = _options.Backoff(_archiveFailures);
+            _archiveNotBefore = time.GetUtcNow() + wait;
+            LogArchiveRetry(ChatId, S.ArchiveOutbox.Count, error);
+            ScheduleRetry(wait);
+        }
+        else
+        {
+            _archiveFailures = 0;
+        }
+        if (removed > 0)
+        {
+            await CommitAsync([]);
+        }
+        else if (error is null)
+        {
+            KickWork();
+        }
+    }
+
+    private Chat EnsureChat(ChatAddress address, DateTimeOffset now) =>
+        S.Chat ??= new Chat
+        {
+            Id = ChatId,
+            PlatformChatId = address.PlatformChatId,
+            Source = address.Source,
+            Platform = address.Platform,
+            Name = address.Name,
+            IsGroup = address.IsGroup,
+            AutoMode = _options.AutoModeDefault,
+            Updated = now,
+        };
+
+    private void Remember(ChatMessage message)
+    {
+        var at = S.Recent.FindIndex(m => m.Id == message.Id);
+        if (at >= 0)
+        {
+            S.Recent[at] = message;
+            return;
+        }
+        S.Recent.Add(message);
+        S.SeenMessageIds.Add(message.Id);
+        // Keep undelivered replies in Recent however old they are: delivery needs their text.
+        while (S.Recent.Count > _options.RecentMessages && !S.Outbox.Exists(p => p.MessageId == S.Recent[0].Id))
+        {
+            S.Recent.RemoveAt(0);
+        }
+        if (S.SeenMessageIds.Count > _options.DedupWindow)
+        {
+            S.SeenMessageIds.RemoveRange(0, S.SeenMessageIds.Count - _options.DedupWindow);
+        }
+    }
+
+    private void EnqueueArchive(Chat? chat = null, ChatMessage? message = null)
+    {
+        // Chat before message: a PocketBase message row points at its chat. No coalescing: an op may be in
+        // flight in the archive loop, and upserts are cheap and idempotent.
+        if (chat is not null)
+        {
+            S.ArchiveOutbox.Add(new ArchiveOp(S.NextArchiveSequence++, chat, null));
+        }
+        if (message is not null)
+        {
+            S.ArchiveOutbox.Add(new ArchiveOp(S.NextArchiveSequence++, null, message));
+        }
+    }
+
+    /// <summary>Makes the change durable, tells subscribers, and starts whatever background work it needs.</summary>
+    private async Task CommitAsync(IReadOnlyList<ChatEvent> events)
+    {
+        await state.WriteStateAsync();
+        await TrackPendingAsync();
+        foreach (var e in events)
+        {
+            try
+            {
+                await _stream!.OnNextAsync(e);
+            }
+            catch (Exception ex)
+            {
+                // The change is durable already; a lost live event is repaired by the SSE resync.
+                LogPublishFailed(ex, ChatId);
+            }
+        }
+        KickWork();
+    }
+
+    private bool HasPendingWork() => S.Outbox.Count > 0 || S.ArchiveOutbox.Count > 0;
+
+    private async Task TrackPendingAsync()
+    {
+        var pending = HasPendingWork();
+        if (pending == _registeredPending)
+        {
+            return;
+        }
+        try
+        {
+            await pendingWork.SetAsync(ChatId, pending);
+            _registeredPending = pending;
+        }
+        catch (Exception ex)
+        {
+            LogPendingRegistryFailed(ex, ChatId);
+        }
+    }
+
+    private void KickWork()
+    {
+        var now = time.GetUtcNow();
+        if (!_archiveRunning && S.ArchiveOutbox.Count > 0 && now < _archiveNotBefore)
+        {
+            ScheduleRetry(_archiveNotBefore - now);
+        }
+        else if (!_archiveRunning && S.ArchiveOutbox.Count > 0)
+        {
+            _archiveRunning = true;
+            var batch = S.ArchiveOutbox.Take(64).ToArray();
+            var self = this.AsReference<IChatGrain>();
+            _ = Task.Run(() => WriteArchiveAsync(batch, self));
+        }
+
+        if (!_deliveryRunning && S.Outbox.Count > 0 && S.Chat is not null)
+        {
+            var next = S.Outbox[0];
+            var wait = next.NotBefore - now;
+            if (wait > TimeSpan.Zero)
+            {
+                ScheduleRetry(wait);
+                return;
+            }
+            var message = S.Recent.Find(m => m.Id == next.MessageId);
+            if (message is null)
+            {
+                S.Outbox.RemoveAt(0);
+                return;
+            }
+            _deliveryRunning = true;
+            var chat = S.Chat;
+            var self = this.AsReference<IChatGrain>();
+            _ = Task.Run(() => DeliverAsync(chat, message, self));
+        }
+    }
+
+    /// <summary>One timer serves every kind of retry: it wakes at the earliest due time and KickWork re-arms it.</summary>
+    private void ScheduleRetry(TimeSpan due)
+    {
+        var at = time.GetUtcNow() + due;
+        if (_retryTimer is not null && _retryDue <= at)
+        {
+            return;
+        }
+        _retryTimer?.Dispose();
+        _retryDue = at;
+        _retryTimer = this.RegisterGrainTimer(
+            () =>
+            {
+                _retryTimer?.Dispose();
+                _retryTimer = null;
+                _retryDue = DateTimeOffset.MaxValue;
+                KickWork();
+                return Task.CompletedTask;
+            },
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
+    }
+
+    private async Task WriteArchiveAsync(ArchiveOp[] batch, IChatGrain self)
+    {
+        long done = 0;
+        string? error = null;
+        try
+        {
+            foreach (var op in batch)
+            {
+                if (op.Chat is not null)
+                {
+                    await archive.UpsertChatAsync(op.Chat, CancellationToken.None);
+                }
+                if (op.Message is not null)
+                {
+                    await archive.UpsertMessageAsync(op.Message, CancellationToken.None);
+                }
+                done = op.Sequence;
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex.Message;
+        }
+        await ReportAsync(() => self.ArchiveCompletedAsync(done, error));
+    }
+
+    private async Task DeliverAsync(Chat chat, ChatMessage message, IChatGrain self)
+    {
+        DeliveryResult result;
+        var gateway = gateways.Find(chat.Platform);
+        if (gateway is null)
+        {
+            result = DeliveryResult.Rejected($"Platform '{chat.Platform}' is not configured: set {GatewayRegistry.SettingFor(chat.Platform)}.");
+        }
+        else
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(_options.DeliveryTimeout, time);
+                result = await gateway.SendTextAsync(chat, message, timeout.Token);
+            }
+            catch (Exception ex)
+            {
+                result = DeliveryResult.Transient(ex.Message);
+            }
+        }
+        await ReportAsync(() => self.DeliveryCompletedAsync(message.Id, result));
+    }
+
+    private async Task ReportAsync(Func<Task> report)
+    {
+        try
+        {
+            await report();
+        }
+        catch (Exception ex)
+        {
+            // The silo may be going away; the pending-work sweep resumes this chat elsewhere.
+            LogReportFailed(ex, ChatId);
+        }
+    }
+
+    private static string? Preview(ChatMessage message)
+    {
+        var text = message.Content ?? message.FileName ?? $"[{message.Type}]";
+        return text.Length <= 120 ? text : string.Concat(text.AsSpan(0, 119), "…");
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of {MessageId} in chat {ChatId} failed for good: {Error}")]
+    private partial void LogDeliveryFailed(string messageId, string chatId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Delivery of {MessageId} in chat {ChatId} failed (attempt {Attempt}), will retry: {Error}")]
+    private partial void LogDeliveryRetry(string messageId, string chatId, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Archive write for chat {ChatId} failed, {Backlog} writes kept for retry: {Error}")]
+    private partial void LogArchiveRetry(string chatId, int backlog, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing an event of chat {ChatId} failed")]
+    private partial void LogPublishFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording pending work of chat {ChatId} failed")]
+    private partial void LogPendingRegistryFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting background work of chat {ChatId} back to its grain failed")]
+    private partial void LogReportFailed(Exception ex, string chatId);
+}
+
+public static class StorageNames
+{
+    public const string Chats = "chatStore";
+    public const string PubSub = "PubSubStore";
+}

@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MessengerAutoReply.Chats;
+
+public sealed class ChatOptions
+{
+    /// <summary>autoMode of a chat created now (AUTO_MODE_DEFAULT).</summary>
+    public bool AutoModeDefault { get; set; } = true;
+
+    /// <summary>An operator's message switches the chat's autoMode off (OPERATOR_TAKEOVER).</summary>
+    public bool OperatorTakeover { get; set; } = true;
+
+    [Range(10, 100_000)] public int DedupWindow { get; set; } = 1000;
+
+    [Range(1, 1000)] public int RecentMessages { get; set; } = 50;
+
+    [Range(1, 100)] public int DeliveryMaxAttempts { get; set; } = 8;
+
+    public TimeSpan RetryBackoffMin { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan RetryBackoffMax { get; set; } = TimeSpan.FromMinutes(2);
+
+    public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan Backoff(int attempt)
+    {
+        var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));
+        var delay = TimeSpan.FromTicks((long)Math.Min(RetryBackoffMin.Ticks * factor, RetryBackoffMax.Ticks));
+        return delay < RetryBackoffMin ? RetryBackoffMin : delay;
+    }
+}

@@ -1,0 +1,37 @@
+namespace MessengerAutoReply.Chats;
+
+/// <summary>
+/// Everything a chat must not lose: its record, what it has seen (for dedup), replies not yet delivered and
+/// archive writes not yet flushed.
+/// </summary>
+[GenerateSerializer, Alias("MessengerAutoReply.ChatState")]
+public sealed class ChatState
+{
+    [Id(0)] public Chat? Chat { get; set; }
+
+    /// <summary>Ids of recently stored messages, oldest first; bounded.</summary>
+    [Id(1)] public List<string> SeenMessageIds { get; set; } = [];
+
+    /// <summary>The latest messages in full (edits, delivery updates, AI context); bounded.</summary>
+    [Id(2)] public List<ChatMessage> Recent { get; set; } = [];
+
+    /// <summary>Replies stored as pending and not yet sent or failed, in send order.</summary>
+    [Id(3)] public List<PendingDelivery> Outbox { get; set; } = [];
+
+    /// <summary>Archive upserts not yet confirmed, in order.</summary>
+    [Id(4)] public List<ArchiveOp> ArchiveOutbox { get; set; } = [];
+
+    [Id(5)] public long NextArchiveSequence { get; set; } = 1;
+}
+
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.PendingDelivery")]
+public sealed record PendingDelivery(
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] int Attempts,
+    [property: Id(2)] DateTimeOffset NotBefore);
+
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.ArchiveOp")]
+public sealed record ArchiveOp(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] Chat? Chat,
+    [property: Id(2)] ChatMessage? Message);

@@ -1,0 +1,37 @@
+namespace MessengerAutoReply.Chats;
+
+/// <summary>
+/// One chat: its record, its autoMode, and the order of everything said in it. Keyed by chat id.
+/// </summary>
+public interface IChatGrain : IGrainWithStringKey
+{
+    /// <summary>Stores a customer's (or a platform agent's) message. Returns once it is durable in grain state.</summary>
+    Task<ReceiveResult> ReceiveAsync(InboundMessage message);
+
+    /// <summary>Stores a reply as pending and queues its delivery; returns the stored message(s).</summary>
+    Task<SendResult> SendAsync(OutboundRequest request);
+
+    /// <summary>The chat, or null when no message ever reached it.</summary>
+    ValueTask<Chat?> GetAsync();
+
+    /// <summary>Null when the chat does not exist.</summary>
+    Task<Chat?> SetAutoModeAsync(bool autoMode);
+
+    /// <summary>Resumes pending work (deliveries, archive writes) after a restart or a silo loss.</summary>
+    Task WakeAsync();
+
+    /// <summary>Reported back by the delivery loop, which runs outside the grain's turn.</summary>
+    Task DeliveryCompletedAsync(string messageId, Delivery.DeliveryResult result);
+
+    /// <summary>Reported back by the archive loop: ops up to <paramref name="upToSequence"/> are written.</summary>
+    Task ArchiveCompletedAsync(long upToSequence, string? error);
+}
+
+public static class ChatStreams
+{
+    public const string Provider = "chat";
+    public const string Namespace = "chat-events";
+
+    /// <summary>One stream for every chat: each API host subscribes once and filters in process.</summary>
+    public static readonly StreamId All = StreamId.Create(Namespace, "all");
+}

@@ -1,3 +1,0 @@
-namespace MessengerAutoReply.Chats;
-
-internal static class Placeholder;

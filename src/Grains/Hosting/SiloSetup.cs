@@ -1,0 +1,80 @@
+using MessengerAutoReply.Archive;
+using MessengerAutoReply.Chats;
+using MessengerAutoReply.Delivery;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Persistence;
+using Orleans.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
+using StackExchange.Redis;
+
+namespace MessengerAutoReply.Hosting;
+
+public static class SiloSetup
+{
+    /// <summary>
+    /// Services every process needs, silo or API host: settings, the archive the GET routes read, and the
+    /// gateway registry (the API host answers 503 for a platform that is not configured).
+    /// </summary>
+    public static IServiceCollection AddMessengerCore(this IServiceCollection services, ServiceSettings settings)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(settings);
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Hosting));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
+        services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
+        services.TryAddSingleton<GatewayRegistry>();
+        if (settings.Hosting.ClusterMode)
+        {
+            services.TryAddSingleton<IConnectionMultiplexer>(_ =>
+                ConnectionMultiplexer.Connect(RedisConnection.Normalize(settings.Hosting.RedisUrl!)));
+        }
+        return services;
+    }
+
+    /// <summary>The silo: clustering, grain storage and streams for the chosen mode.</summary>
+    public static ISiloBuilder AddMessengerSilo(this ISiloBuilder silo, ServiceSettings settings)
+    {
+        var hosting = settings.Hosting;
+        silo.Services.AddMessengerCore(settings);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = hosting.ClusterId;
+            o.ServiceId = hosting.ServiceId;
+        });
+
+        if (hosting.ClusterMode)
+        {
+            var redis = RedisConnection.Normalize(hosting.RedisUrl!);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            silo.AddRedisGrainStorage(StorageNames.Chats, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.AddRedisGrainStorage(StorageNames.PubSub, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            silo.Services.AddOptions<RedisStorageOptions>(StorageNames.Chats)
+                .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            silo.Services.TryAddSingleton<IPendingWorkRegistry>(sp =>
+                new RedisPendingWorkRegistry(sp.GetRequiredService<IConnectionMultiplexer>(), hosting.ServiceId));
+        }
+        else
+        {
+            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats,
+                (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<Serializer>()));
+            silo.AddMemoryGrainStorage(StorageNames.PubSub);
+            silo.Services.TryAddSingleton<IPendingWorkRegistry>(_ => new SqlitePendingWorkRegistry(hosting.GrainDatabase));
+        }
+        silo.AddMemoryStreams(ChatStreams.Provider);
+        return silo;
+    }
+
+    /// <summary>Registered after the silo so it starts once grains can be called (see orleans-notes, 1).</summary>
+    public static IServiceCollection AddMessengerSiloWorkers(this IServiceCollection services)
+    {
+        services.AddHostedService<PendingWorkSweeper>();
+        return services;
+    }
+}

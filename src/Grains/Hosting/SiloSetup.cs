@@ -36,24 +36,41 @@ public static class SiloSetup
         return services;
     }
 
-    /// <summary>The silo: clustering, grain storage and streams for the chosen mode.</summary>
+    /// <summary>The silo: membership for the chosen mode, then everything grains need.</summary>
     public static ISiloBuilder AddMessengerSilo(this ISiloBuilder silo, ServiceSettings settings)
     {
         var hosting = settings.Hosting;
-        silo.Services.AddMessengerCore(settings);
         silo.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = hosting.ClusterId;
             o.ServiceId = hosting.ServiceId;
         });
+        if (hosting.ClusterMode)
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnection.Normalize(hosting.RedisUrl!)));
+            silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+        }
+        else
+        {
+            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
+        }
+        return silo.AddMessengerRuntime(settings);
+    }
 
+    /// <summary>
+    /// Grain storage, streams and pending-work registry, without membership (a test cluster brings its own):
+    /// Redis when REDIS_URL is set, the data folder otherwise.
+    /// </summary>
+    public static ISiloBuilder AddMessengerRuntime(this ISiloBuilder silo, ServiceSettings settings)
+    {
+        var hosting = settings.Hosting;
+        silo.Services.AddMessengerCore(settings);
         if (hosting.ClusterMode)
         {
             var redis = RedisConnection.Normalize(hosting.RedisUrl!);
-            silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
             silo.AddRedisGrainStorage(StorageNames.Chats, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.AddRedisGrainStorage(StorageNames.PubSub, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            // Orleans' own serializer: version-tolerant for our [GenerateSerializer] state, and compact.
             silo.Services.AddOptions<RedisStorageOptions>(StorageNames.Chats)
                 .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(sp =>
@@ -61,7 +78,6 @@ public static class SiloSetup
         }
         else
         {
-            silo.UseLocalhostClustering(hosting.SiloPort, hosting.GatewayPort, serviceId: hosting.ServiceId, clusterId: hosting.ClusterId);
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats,
                 (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<Serializer>()));
             silo.AddMemoryGrainStorage(StorageNames.PubSub);

@@ -1,0 +1,59 @@
+using MessengerAutoReply.Chats;
+using MessengerAutoReply.Delivery;
+using MessengerAutoReply.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+
+namespace MessengerAutoReply.Tests.Infrastructure;
+
+/// <summary>
+/// A 3-silo Orleans TestingHost cluster with the service's real runtime (Redis grain storage and pending-work
+/// registry on the run's redis-server, memory streams, SQLite archive). Built once per test class.
+/// </summary>
+public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
+{
+    // Silo configurators are static by nature; tests reach the gateway through this instance.
+    private static readonly AsyncLocal<ChatCluster?> Building = new();
+    private readonly TempDir _dataDir = new();
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public RecordingGateway Gateway { get; } = new();
+
+    public string ServiceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
+
+    public ServiceSettings Settings { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["REDIS_URL"] = redis.Url,
+            ["DATA_DIR"] = _dataDir.Path,
+            ["ORLEANS_SERVICE_ID"] = ServiceId,
+            ["PENDING_SWEEP_INTERVAL"] = "500ms",
+            ["RETRY_BACKOFF_MIN"] = "50ms",
+            ["RETRY_BACKOFF_MAX"] = "500ms",
+        }).Build());
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMessengerRuntime(Settings);
+            silo.Services.AddSingleton<IMessengerGateway>(Gateway);
+            silo.Services.AddMessengerSiloWorkers();
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(ChatStreams.Provider));
+        builder.ConfigureHost(host => host.Configuration["Orleans:ServiceId"] = ServiceId);
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        _dataDir.Dispose();
+    }
+}

@@ -30,6 +30,7 @@ public sealed partial class FakeOpenAIServer : IAsyncDisposable
     ];
 
     private readonly WebApplication _app;
+    private readonly CancellationTokenSource _shutdown = new();
     private readonly object _gate = new();
     private readonly List<FakeRecordedRequest> _requests = [];
     private readonly List<FakeRunRecord> _runs = [];
@@ -310,6 +311,7 @@ public sealed partial class FakeOpenAIServer : IAsyncDisposable
         {
             return;
         }
+        await _shutdown.CancelAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
@@ -320,6 +322,7 @@ public sealed partial class FakeOpenAIServer : IAsyncDisposable
             // Long latencies still running: abandon them.
         }
         await _app.DisposeAsync();
+        _shutdown.Dispose();
     }
 
     // ---------------------------------------------------------------- pipeline
@@ -597,8 +600,16 @@ public sealed partial class FakeOpenAIServer : IAsyncDisposable
     }
 
     /// <summary>Latency with the client's abort token: a cancelled client frees the run at once.</summary>
-    private static Task DelayAsync(TimeSpan latency, HttpContext ctx) =>
-        latency > TimeSpan.Zero ? Task.Delay(latency, ctx.RequestAborted) : Task.CompletedTask;
+    /// <remarks>Disposal also cuts it short, so a test that leaves a slow request behind does not stall shutdown.</remarks>
+    private async Task DelayAsync(TimeSpan latency, HttpContext ctx)
+    {
+        if (latency <= TimeSpan.Zero)
+        {
+            return;
+        }
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _shutdown.Token);
+        await Task.Delay(latency, linked.Token);
+    }
 
     private void RecordRun(FakeRunRecord run, IEnumerable<FakeImageInput> images)
     {

@@ -426,6 +426,22 @@ public sealed class OpenAIFakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dispose_does_not_wait_for_a_slow_pending_request()
+    {
+        var fake = await FakeOpenAIServer.StartAsync(Key, Ct);
+        var options = new OpenAIClientOptions { Endpoint = fake.ApiEndpoint, RetryPolicy = new ClientRetryPolicy(0) };
+        var responses = new OpenAIClient(new ApiKeyCredential(Key), options).GetResponsesClient();
+        fake.ResponseLatency = TimeSpan.FromMinutes(1);
+        var pending = responses.CreateResponseAsync("gpt-5.1", "hi", cancellationToken: Ct);
+        await fake.WaitForAsync(f => f.ActiveRuns == 1, cancellationToken: Ct);
+
+        var sw = Stopwatch.StartNew();
+        await fake.DisposeAsync();
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"dispose took {sw.Elapsed}");
+        await Assert.ThrowsAnyAsync<Exception>(() => pending);
+    }
+
+    [Fact]
     public async Task Scripted_answers_and_incomplete_status_inside_200()
     {
         var responses = Client().GetResponsesClient();

@@ -88,7 +88,7 @@ function start(key) {
     onClosed: checkKeyAfterClose,
   });
   stream.start();
-  $('#search').focus();
+  if (!matchMedia('(max-width: 760px)').matches) $('#search').focus();
 }
 
 function onUpdate({ type, record }) {

@@ -283,7 +283,11 @@ export class ChatView {
     this.el.send.disabled = true;
     try {
       const msg = await this.api.send(body);
-      if (msg && this.chat?.id === chat.id) this.upsert(msg, { own: true });
+      if (msg && this.chat?.id === chat.id) {
+        this.upsert(msg, { own: true });
+        // The `message` event may have beaten the 202 answer: follow our own reply either way.
+        this.scrollToBottom();
+      }
     } catch (e) {
       toast(`Message not sent: ${e.message}`, 'error', 8000);
       if (this.chat?.id === chat.id && !this.el.reply.value) { this.el.reply.value = text; this.autosize(); }
@@ -300,11 +304,12 @@ export class ChatView {
 
     const media = this.renderMedia(m, prevLi);
     if (media) bubble.append(media);
-    if (m.content) {
+    const caption = m.type === 'document' && m.content === m.fileName ? null : m.content;
+    if (caption) {
       const label = m.mediaFileId && (m.type === 'voice' || m.type === 'audio' || m.type === 'video_note') ? 'Transcript'
         : m.mediaFileId && (m.type === 'image' || m.type === 'sticker') ? 'Description' : null;
       bubble.append(h('div', { class: label ? 'text text--derived' : 'text' },
-        label ? h('span', { class: 'derived-label', text: label }) : null, m.content));
+        label ? h('span', { class: 'derived-label', text: label }) : null, caption));
     } else if (!media) {
       bubble.append(h('div', { class: 'text muted', text: TYPE_LABEL[m.type] ? `[${TYPE_LABEL[m.type]}]` : '[empty message]' }));
     }

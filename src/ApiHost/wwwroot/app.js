@@ -109,11 +109,13 @@ async function resync() {
 }
 
 // The browser does not tell us why an EventSource closed; a rejected key must log out, not spin forever.
-let lastKeyCheck = 0;
+// (Runs once per close, and closes are already spaced by the stream's backoff.)
+let checkingKey = false;
 async function checkKeyAfterClose() {
-  if (Date.now() - lastKeyCheck < 10_000) return;
-  lastKeyCheck = Date.now();
+  if (checkingKey || !apiKey) return;
+  checkingKey = true;
   try { await api.checkKey(apiKey); } catch (e) { if (e.status === 401) logout('Your API key is no longer accepted. Sign in again.'); }
+  finally { checkingKey = false; }
 }
 
 function setConnection(state) {

@@ -132,7 +132,7 @@ export class ChatList {
       return;
     }
     const focused = old && this.nodes.get(chat.id)?.contains(document.activeElement);
-    if (old) this.remove(idx);
+    if (old) this.remove(idx, true);
     // Where does it belong? Chats older than everything loaded wait for their page.
     if (!old) this.totalItems++;
     let pos = this.items.findIndex((c) => ts(c) <= ts(chat));
@@ -140,21 +140,23 @@ export class ChatList {
       if (this.hasMore && !old) { this.updateFooter(); return; }
       pos = this.items.length;
     }
-    const li = this.render(chat);
+    // Reuse the row when there is one: its element stays the same for focus, tests and screen readers.
+    const li = old ? this.render(chat, this.nodes.get(chat.id)) : this.render(chat);
     this.items.splice(pos, 0, chat);
     this.nodes.set(chat.id, li);
     const before = this.items[pos + 1] ? this.nodes.get(this.items[pos + 1].id) : null;
     // Keep the reading position steady when something is inserted above the visible part of the list.
     const keep = this.scroller.scrollTop > 0 && (!before || before.offsetTop < this.scroller.scrollTop);
     const prevHeight = this.scroller.scrollHeight;
-    this.ul.insertBefore(li, before);
+    if (li.parentNode !== this.ul || li.nextElementSibling !== before) this.ul.insertBefore(li, before);
     if (keep) this.scroller.scrollTop += this.scroller.scrollHeight - prevHeight;
-    if (focused) li.querySelector('button').focus();
+    if (focused && !li.contains(document.activeElement)) li.querySelector('button').focus();
     this.updateFooter();
   }
 
-  remove(idx) {
+  remove(idx, keepNode = false) {
     const [c] = this.items.splice(idx, 1);
+    if (keepNode) return;
     this.nodes.get(c.id)?.remove();
     this.nodes.delete(c.id);
   }
@@ -194,7 +196,7 @@ export class ChatList {
     for (const t of this.ul.querySelectorAll('time[datetime]')) t.textContent = relativeTime(t.dateTime, now);
   }
 
-  render(chat) {
+  render(chat, li) {
     const when = chat.lastMessageAt || chat.updated;
     const markers = [];
     if (chat.error) markers.push(h('span', { class: 'chip chip--error', title: chat.error }, h('span', { class: 'chip-dot', 'aria-hidden': 'true' }), 'Failed'));
@@ -202,7 +204,7 @@ export class ChatList {
     const preview = chat.aiRunning
       ? h('span', { class: 'ci-preview ci-preview--ai', text: 'AI is answering…' })
       : h('span', { class: 'ci-preview', text: chat.lastMessage || 'No messages yet' });
-    const btn = h('button', {
+    const attrs = {
       type: 'button',
       class: 'chat-item',
       'data-testid': 'chat-item',
@@ -210,7 +212,8 @@ export class ChatList {
       'data-unanswered': chat.unanswered ? 'true' : 'false',
       'data-error': chat.error ? 'true' : 'false',
       'aria-current': chat.id === this.selectedId ? 'true' : null,
-    },
+    };
+    const body = [
       paintAvatar(h('span', { class: 'avatar', 'aria-hidden': 'true' }), chat),
       h('span', { class: 'ci-body' },
         h('span', { class: 'ci-top' },
@@ -222,7 +225,16 @@ export class ChatList {
           chat.isGroup ? h('span', { class: 'chip', text: 'Group' }) : null,
           h('span', { class: `chip ${chat.autoMode ? 'chip--auto' : 'chip--manual'}`, title: chat.autoMode ? 'Auto-reply is on' : 'Auto-reply is off: an operator answers' },
             chat.autoMode ? 'Auto' : 'Manual'),
-          h('span', { class: 'ci-markers' }, markers))));
-    return h('li', { class: 'chat-row' + (chat.unanswered ? ' is-unanswered' : '') }, btn);
+          h('span', { class: 'ci-markers' }, markers))),
+    ];
+    const rowClass = 'chat-row' + (chat.unanswered ? ' is-unanswered' : '');
+    if (li) {
+      li.className = rowClass;
+      const btn = li.firstElementChild;
+      for (const [k, v] of Object.entries(attrs)) if (k !== 'class' && k !== 'type') v == null ? btn.removeAttribute(k) : btn.setAttribute(k, v);
+      btn.replaceChildren(...body);
+      return li;
+    }
+    return h('li', { class: rowClass }, h('button', attrs, ...body));
   }
 }

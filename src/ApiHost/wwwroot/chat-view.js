@@ -178,9 +178,7 @@ export class ChatView {
       const idx = this.messages.findIndex((m) => m.id === msg.id);
       const merged = { ...this.messages[idx], ...msg };
       this.messages[idx] = merged;
-      const li = this.renderMessage(merged, old);
-      old.replaceWith(li);
-      this.nodes.set(msg.id, li);
+      this.renderMessage(merged, old);
       if (!silent) {
         this.regroup();
         if (merged.status === 'failed' && !merged.isIncoming) announce(`Message failed to send${merged.error ? `: ${merged.error}` : ''}`);
@@ -323,10 +321,17 @@ export class ChatView {
     if (m.error && (status === 'failed' || status === 'discarded' || status === 'unanswered')) {
       bubble.append(h('div', { class: 'msg-error', role: 'note', text: m.error }));
     }
-    return h('li', {
-      class: `msg msg--${incoming ? 'in' : 'out'} msg--${status}`,
-      'data-testid': 'message', 'data-message-id': m.id, 'data-status': status,
-    }, bubble);
+    const cls = `msg msg--${incoming ? 'in' : 'out'} msg--${status}`;
+    if (prevLi) {
+      // Update in place (keeps the element, its day/grouping classes are recomputed by regroup()).
+      const keep = ['newday', 'cont'].filter((c) => prevLi.classList.contains(c));
+      prevLi.className = cls;
+      prevLi.classList.add(...keep);
+      prevLi.dataset.status = status;
+      prevLi.replaceChildren(bubble);
+      return prevLi;
+    }
+    return h('li', { class: cls, 'data-testid': 'message', 'data-message-id': m.id, 'data-status': status }, bubble);
   }
 
   renderMedia(m, prevLi) {

@@ -1,0 +1,184 @@
+// Messenger AutoReply operator console: login, wiring of list, conversation and live stream.
+import { Api } from './api.js';
+import { Stream } from './stream.js';
+import { ChatList } from './chat-list.js';
+import { ChatView } from './chat-view.js';
+import { $, debounce, toast } from './ui.js';
+
+const KEY_STORAGE = 'messengerAutoReply.apiKey';
+const CONNECTION_TEXT = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline' };
+
+let apiKey = '';
+let stream = null;
+const api = new Api(() => apiKey, () => logout('Your API key is no longer accepted. Sign in again.'));
+const list = new ChatList(api, (chat) => openChat(chat));
+const view = new ChatView(api, {
+  onChatChanged: (chat) => list.upsert(chat),
+  onClose: () => (history.state?.chat ? history.back() : closeChat()),
+});
+
+// ---- login ----------------------------------------------------------------------------------------------
+
+function showLogin(message = '') {
+  $('#app').hidden = true;
+  $('#login').hidden = false;
+  const err = $('#login-error');
+  err.textContent = message;
+  err.hidden = !message;
+  const input = $('#login-key');
+  input.setAttribute('aria-invalid', message ? 'true' : 'false');
+  input.focus();
+}
+
+function loginErrorText(e) {
+  if (e.status === 401) return 'That API key was not accepted. Check it and try again.';
+  if (e.status === 0) return 'The server could not be reached. Check your connection and try again.';
+  return `Sign-in failed: ${e.message}`;
+}
+
+$('#login-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const input = $('#login-key');
+  const submit = $('#login-submit');
+  const key = input.value.trim();
+  if (!key) return showLogin('Enter the API key.');
+  submit.disabled = true;
+  submit.textContent = 'Checking…';
+  try {
+    await api.checkKey(key);
+    sessionStorage.setItem(KEY_STORAGE, key);
+    input.value = '';
+    start(key);
+  } catch (err) {
+    showLogin(loginErrorText(err));
+    input.select();
+  } finally {
+    submit.disabled = false;
+    submit.textContent = 'Sign in';
+  }
+});
+
+$('#logout').addEventListener('click', () => logout());
+
+function logout(message = '') {
+  if (!apiKey) return; // several requests may fail with 401 at once
+  stream?.stop();
+  stream = null;
+  apiKey = '';
+  sessionStorage.removeItem(KEY_STORAGE);
+  view.close();
+  list.clear();
+  document.body.classList.remove('chat-open');
+  showLogin(message);
+}
+
+// ---- console --------------------------------------------------------------------------------------------
+
+function start(key) {
+  apiKey = key;
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  list.reset();
+  setConnection('connecting');
+  stream = new Stream({
+    key,
+    onUpdate,
+    onResync: resync,
+    onState: setConnection,
+    onClosed: checkKeyAfterClose,
+  });
+  stream.start();
+  if (!matchMedia('(max-width: 760px)').matches) $('#search').focus();
+}
+
+function onUpdate({ type, record }) {
+  if (type === 'chat') {
+    list.upsert(record);
+    view.updateChat(record, false);
+  } else if (type === 'message') {
+    view.upsert(record);
+  }
+}
+
+async function resync() {
+  await list.reset();
+  if (view.isOpen) {
+    try { view.updateChat(await api.chat(view.chat.id), false); } catch { /* the list still shows it */ }
+    await view.loadNewest();
+  }
+}
+
+// The browser does not tell us why an EventSource closed; a rejected key must log out, not spin forever.
+// (Runs once per close, and closes are already spaced by the stream's backoff.)
+let checkingKey = false;
+async function checkKeyAfterClose() {
+  if (checkingKey || !apiKey) return;
+  checkingKey = true;
+  try { await api.checkKey(apiKey); } catch (e) { if (e.status === 401) logout('Your API key is no longer accepted. Sign in again.'); }
+  finally { checkingKey = false; }
+}
+
+function setConnection(state) {
+  const el = $('#connection-state');
+  el.dataset.state = state;
+  el.textContent = CONNECTION_TEXT[state] ?? state;
+}
+
+function openChat(chat) {
+  list.select(chat.id);
+  document.body.classList.add('chat-open');
+  if (!history.state?.chat) history.pushState({ chat: chat.id }, '');
+  else history.replaceState({ chat: chat.id }, '');
+  view.open(chat);
+  // On a phone the list disappears: move focus into the conversation.
+  if (matchMedia('(max-width: 760px)').matches) $('#chat-title').focus();
+}
+
+function closeChat() {
+  const id = view.chat?.id;
+  view.close();
+  list.select(null);
+  document.body.classList.remove('chat-open');
+  if (id) list.focusItem(id);
+}
+
+addEventListener('popstate', (e) => { if (!e.state?.chat && view.isOpen) closeChat(); });
+
+$('#source-filter').addEventListener('change', (e) => list.setFilter({ source: e.target.value }));
+const search = debounce((q) => list.setFilter({ q }), 300);
+$('#search').addEventListener('input', (e) => search(e.target.value.trim()));
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.classList.contains('chat-open') && matchMedia('(max-width: 760px)').matches
+      && !e.target.closest?.('textarea')) {
+    view.hooks.onClose();
+  }
+});
+
+addEventListener('unhandledrejection', (e) => {
+  if (e.reason?.name === 'AbortError') return;
+  console.error(e.reason);
+  toast(`Something went wrong: ${e.reason?.message ?? e.reason}`, 'error');
+});
+
+// ---- boot -----------------------------------------------------------------------------------------------
+
+async function boot() {
+  // Dev/test convenience: #apiKey=... is taken once, stored for this tab and removed from the address bar.
+  const m = /(?:^#|&)apiKey=([^&]*)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem(KEY_STORAGE, decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const key = sessionStorage.getItem(KEY_STORAGE);
+  if (!key) return showLogin();
+  try {
+    await api.checkKey(key);
+    start(key);
+  } catch (e) {
+    if (e.status === 401) sessionStorage.removeItem(KEY_STORAGE);
+    showLogin(loginErrorText(e));
+  }
+}
+
+boot();

@@ -162,6 +162,31 @@ public sealed class TelegramFakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TelegramBot_polling_loop_receives_and_confirms_updates()
+    {
+        _fake.EnqueueText("before start");
+        var received = new ConcurrentQueue<string>();
+        var errors = new ConcurrentQueue<Exception>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+        _bot.StartReceiving(
+            (_, update, _) => { received.Enqueue(update.Message?.Text ?? "?"); return Task.CompletedTask; },
+            (_, ex, _, _) => { errors.Enqueue(ex); return Task.CompletedTask; },
+            cancellationToken: stop.Token);
+        await _fake.WaitForAsync(_ => received.Count == 1, cancellationToken: Ct);
+        await _fake.WaitForAsync(f => f.IsLongPollPending, cancellationToken: Ct);
+        _fake.EnqueueText("while polling");
+        await _fake.WaitForAsync(_ => received.Count == 2, cancellationToken: Ct);
+        await _fake.WaitForNoPendingUpdatesAsync(cancellationToken: Ct); // the next poll's offset confirmed both
+        await stop.CancelAsync();
+
+        Assert.Equal(["before start", "while polling"], received);
+        Assert.Empty(errors);
+        // The SDK asks for HttpClient.Timeout (100 s) as poll timeout; the fake clamps it to 50 s like the server.
+        Assert.All(_fake.CallsTo("getUpdates"), c => Assert.Equal("100", c.Parameters["timeout"]));
+    }
+
+    [Fact]
     public async Task Overlapping_polls_terminate_the_older_with_409()
     {
         var older = _bot.GetUpdates(timeout: 30, cancellationToken: Ct);
@@ -332,6 +357,18 @@ public sealed class TelegramFakeTests : IAsyncLifetime
         Assert.Equal(incoming.MessageId, sent[0].ReplyToMessageId);
         Assert.Equal(second.Id, sent[1].MessageId);
         Assert.Equal(2, _fake.CallCount("sendMessage"));
+    }
+
+    [Fact]
+    public async Task Concurrent_sends_get_unique_consecutive_message_ids()
+    {
+        var chatId = _fake.EnqueueText("hi").ChatId!.Value;
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => _bot.SendMessage(chatId, $"m{i}", cancellationToken: Ct)));
+
+        var ids = results.Select(m => m.Id).Order().ToArray();
+        Assert.Equal(Enumerable.Range(ids[0], 50), ids);
+        Assert.Equal(50, _fake.SentMessages.Select(m => m.MessageId).Distinct().Count());
     }
 
     [Fact]

@@ -94,6 +94,7 @@ public static partial class ApiHostApp
         api.MapChats();
         api.MapMessages();
         api.MapStream();
+        api.MapMedia();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MessengerAutoReply");
         app.Lifetime.ApplicationStarted.Register(() => AnnounceStart(logger, settings, apiKey));

@@ -21,6 +21,7 @@ public sealed class HostingOptions
     public bool ClusterMode => RedisUrl is not null;
     public string GrainDatabase => Path.Combine(DataDir, "grains.db");
     public string ArchiveDatabase => Path.Combine(DataDir, "archive.db");
+    public string MediaDirectory => Path.Combine(DataDir, "media");
 }
 
 /// <summary>Every setting of the service, read once at start from the environment and <c>.env</c>.</summary>

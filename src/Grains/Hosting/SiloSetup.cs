@@ -1,6 +1,7 @@
 using MessengerAutoReply.Archive;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
+using MessengerAutoReply.Media;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +28,7 @@ public static class SiloSetup
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
+        services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
         services.TryAddSingleton<GatewayRegistry>();
         if (settings.Hosting.ClusterMode)
         {

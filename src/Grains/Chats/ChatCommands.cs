@@ -31,6 +31,10 @@ public sealed record InboundMessage
     [Id(10)] public bool IsEdit { get; init; }
     /// <summary>Written on the platform by a human agent (e.g. in Brevo's inbox): stored as outgoing.</summary>
     [Id(11)] public bool FromAgent { get; init; }
+    /// <summary>A file to fetch into the media store after the message is accepted.</summary>
+    [Id(12)] public Media.MediaRef? Media { get; init; }
+    /// <summary>The platform echoing a reply we sent ourselves (e.g. Brevo's agent fragment with our receivedFrom).</summary>
+    [Id(13)] public bool IsOwnEcho { get; init; }
 }
 
 public enum ReceiveOutcome

@@ -15,6 +15,8 @@ public sealed partial class ChatGrain(
     [PersistentState("chat", StorageNames.Chats)] IPersistentState<ChatState> state,
     IChatArchive archive,
     GatewayRegistry gateways,
+    Media.IMediaStore mediaStore,
+    IEnumerable<Media.IMediaFetcher> mediaFetchers,
     IPendingWorkRegistry pendingWork,
     IOptions<ChatOptions> options,
     TimeProvider time,
@@ -24,6 +26,7 @@ public sealed partial class ChatGrain(
     private IAsyncStream<ChatEvent>? _stream;
     private bool _deliveryRunning;
     private bool _archiveRunning;
+    private bool _mediaRunning;
     private bool _registeredPending;
     private IGrainTimer? _retryTimer;
     private DateTimeOffset _retryDue = DateTimeOffset.MaxValue;
@@ -68,6 +71,12 @@ public sealed partial class ChatGrain(
             return new ReceiveResult(ReceiveOutcome.Updated, edited);
         }
 
+        if (message.FromAgent && (message.IsOwnEcho || S.Recent.Exists(m => !m.IsIncoming && m.PlatformMessageId == message.PlatformMessageId)))
+        {
+            // Our own reply coming back from the platform: it is stored already, as the message we sent.
+            return new ReceiveResult(ReceiveOutcome.Duplicate, S.Recent.Find(m => !m.IsIncoming && m.PlatformMessageId == message.PlatformMessageId));
+        }
+
         var chat = EnsureChat(message.Chat, now);
         var stored = new ChatMessage
         {
@@ -89,6 +98,10 @@ public sealed partial class ChatGrain(
             Status = message.FromAgent ? MessageStatus.Sent : MessageStatus.Received,
         };
         Remember(stored);
+        if (message.Media is not null)
+        {
+            S.MediaQueue.Add(new MediaJob(stored.Id, message.Media, 0, now));
+        }
 
         chat = chat with
         {
@@ -237,6 +250,48 @@ public sealed partial class ChatGrain(
         await CommitAsync(events);
     }
 
+    public async Task MediaCompletedAsync(string messageId, MediaOutcome outcome)
+    {
+        _mediaRunning = false;
+        var index = S.MediaQueue.FindIndex(j => j.MessageId == messageId);
+        if (index < 0)
+        {
+            KickWork();
+            return;
+        }
+        var job = S.MediaQueue[index];
+        var message = S.Recent.Find(m => m.Id == messageId);
+        if (outcome.Error is not null && !outcome.Permanent && job.Attempts + 1 < _options.DeliveryMaxAttempts)
+        {
+            var attempts = job.Attempts + 1;
+            S.MediaQueue[index] = job with { Attempts = attempts, NotBefore = time.GetUtcNow() + _options.Backoff(attempts) };
+            LogMediaRetry(messageId, ChatId, attempts, outcome.Error);
+            await CommitAsync([]);
+            return;
+        }
+        S.MediaQueue.RemoveAt(index);
+        if (message is null)
+        {
+            await CommitAsync([]);
+            return;
+        }
+        message = outcome.MediaFileId is not null
+            ? message with
+            {
+                MediaFileId = outcome.MediaFileId,
+                FileName = message.FileName ?? outcome.FileName,
+                MimeType = message.MimeType ?? outcome.MimeType,
+            }
+            : message with { Error = outcome.Error };
+        if (outcome.MediaFileId is null)
+        {
+            LogMediaUnavailable(messageId, ChatId, outcome.Error);
+        }
+        Remember(message);
+        EnqueueArchive(message: message);
+        await CommitAsync([ChatEvent.For(message)]);
+    }
+
     public async Task ArchiveCompletedAsync(long upToSequence, string? error)
     {
         _archiveRunning = false;
@@ -331,7 +386,7 @@ public sealed partial class ChatGrain(
         KickWork();
     }
 
-    private bool HasPendingWork() => S.Outbox.Count > 0 || S.ArchiveOutbox.Count > 0;
+    private bool HasPendingWork() => S.Outbox.Count > 0 || S.ArchiveOutbox.Count > 0 || S.MediaQueue.Count > 0;
 
     private async Task TrackPendingAsync()
     {
@@ -364,6 +419,21 @@ public sealed partial class ChatGrain(
             var batch = S.ArchiveOutbox.Take(64).ToArray();
             var self = this.AsReference<IChatGrain>();
             _ = Task.Run(() => WriteArchiveAsync(batch, self));
+        }
+
+        if (!_mediaRunning && S.MediaQueue.Count > 0)
+        {
+            var job = S.MediaQueue[0];
+            if (job.NotBefore > now)
+            {
+                ScheduleRetry(job.NotBefore - now);
+            }
+            else
+            {
+                _mediaRunning = true;
+                var self = this.AsReference<IChatGrain>();
+                _ = Task.Run(() => FetchMediaAsync(job, self));
+            }
         }
 
         if (!_deliveryRunning && S.Outbox.Count > 0 && S.Chat is not null)
@@ -436,6 +506,39 @@ public sealed partial class ChatGrain(
         await ReportAsync(() => self.ArchiveCompletedAsync(done, error));
     }
 
+    private async Task FetchMediaAsync(MediaJob job, IChatGrain self)
+    {
+        MediaOutcome outcome;
+        var fetcher = mediaFetchers.FirstOrDefault(f => f.Platform == job.Media.Platform);
+        if (fetcher is null)
+        {
+            outcome = new MediaOutcome { Error = $"No media fetcher for platform '{job.Media.Platform}'.", Permanent = true };
+        }
+        else
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(_options.DeliveryTimeout, time);
+                var fetched = await fetcher.FetchAsync(job.Media, timeout.Token);
+                if (fetched.Content is { } content)
+                {
+                    var mediaId = job.Media.MediaId;
+                    await mediaStore.SaveAsync(mediaId, content, timeout.Token);
+                    outcome = new MediaOutcome { MediaFileId = mediaId, FileName = content.FileName, MimeType = content.MimeType };
+                }
+                else
+                {
+                    outcome = new MediaOutcome { Error = fetched.Unavailable ?? "The file is not available.", Permanent = true };
+                }
+            }
+            catch (Exception ex)
+            {
+                outcome = new MediaOutcome { Error = ex.Message };
+            }
+        }
+        await ReportAsync(() => self.MediaCompletedAsync(job.MessageId, outcome));
+    }
+
     private async Task DeliverAsync(Chat chat, ChatMessage message, IChatGrain self)
     {
         DeliveryResult result;
@@ -483,6 +586,12 @@ public sealed partial class ChatGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Delivery of {MessageId} in chat {ChatId} failed (attempt {Attempt}), will retry: {Error}")]
     private partial void LogDeliveryRetry(string messageId, string chatId, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Fetching the file of {MessageId} in chat {ChatId} failed (attempt {Attempt}), will retry: {Error}")]
+    private partial void LogMediaRetry(string messageId, string chatId, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The file of {MessageId} in chat {ChatId} is stored without its content: {Error}")]
+    private partial void LogMediaUnavailable(string messageId, string chatId, string? error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive write for chat {ChatId} failed, {Backlog} writes kept for retry: {Error}")]
     private partial void LogArchiveRetry(string chatId, int backlog, string error);

@@ -22,7 +22,17 @@ public sealed class ChatState
     [Id(4)] public List<ArchiveOp> ArchiveOutbox { get; set; } = [];
 
     [Id(5)] public long NextArchiveSequence { get; set; } = 1;
+
+    /// <summary>Files of accepted messages still to fetch into the media store, in order.</summary>
+    [Id(6)] public List<MediaJob> MediaQueue { get; set; } = [];
 }
+
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.MediaJob")]
+public sealed record MediaJob(
+    [property: Id(0)] string MessageId,
+    [property: Id(1)] Media.MediaRef Media,
+    [property: Id(2)] int Attempts,
+    [property: Id(3)] DateTimeOffset NotBefore);
 
 [GenerateSerializer, Immutable, Alias("MessengerAutoReply.PendingDelivery")]
 public sealed record PendingDelivery(

@@ -23,6 +23,9 @@ public interface IChatGrain : IGrainWithStringKey
     /// <summary>Reported back by the delivery loop, which runs outside the grain's turn.</summary>
     Task DeliveryCompletedAsync(string messageId, Delivery.DeliveryResult result);
 
+    /// <summary>Reported back by the media loop: the file is stored (or why it cannot be).</summary>
+    Task MediaCompletedAsync(string messageId, MediaOutcome outcome);
+
     /// <summary>Reported back by the archive loop: ops up to <paramref name="upToSequence"/> are written.</summary>
     Task ArchiveCompletedAsync(long upToSequence, string? error);
 }
@@ -34,4 +37,15 @@ public static class ChatStreams
 
     /// <summary>One stream for every chat: each API host subscribes once and filters in process.</summary>
     public static readonly StreamId All = StreamId.Create(Namespace, "all");
+}
+
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.MediaOutcome")]
+public sealed record MediaOutcome
+{
+    [Id(0)] public string? MediaFileId { get; init; }
+    [Id(1)] public string? FileName { get; init; }
+    [Id(2)] public string? MimeType { get; init; }
+    [Id(3)] public string? Error { get; init; }
+    /// <summary>Retrying cannot help (too big, gone): keep the message without its file.</summary>
+    [Id(4)] public bool Permanent { get; init; }
 }

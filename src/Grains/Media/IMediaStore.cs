@@ -14,7 +14,12 @@ public interface IMediaStore
 }
 
 /// <summary>A file to store, with what the platform said about it.</summary>
-public sealed record MediaContent(string Platform, string FileName, string MimeType, ReadOnlyMemory<byte> Bytes);
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.MediaContent")]
+public sealed record MediaContent(
+    [property: Id(0)] string Platform,
+    [property: Id(1)] string FileName,
+    [property: Id(2)] string MimeType,
+    [property: Id(3)] ReadOnlyMemory<byte> Bytes);
 
 public sealed record StoredMedia(string Id, string FileName, string MimeType, long Length, Stream Content) : IAsyncDisposable
 {

@@ -160,6 +160,41 @@ public sealed class ChatGrainTests(ChatCluster fixture) : IClassFixture<ChatClus
     }
 
     [Fact]
+    public async Task A_media_file_is_fetched_after_acceptance_and_attached_to_its_message()
+    {
+        var address = NewAddress();
+        var bytes = new byte[] { 0x4f, 0x67, 0x67, 0x53, 1, 2, 3 };
+        fixture.Fetcher.Files["voice-1"] = MessengerAutoReply.Media.MediaFetchResult.Of(new("telegram", "voice.ogg", "audio/ogg", bytes));
+        var voice = Text(address, "v1", "") with
+        {
+            Type = MessageTypes.Voice,
+            Content = null,
+            Media = new MessengerAutoReply.Media.MediaRef { Platform = Platforms.Telegram, PlatformFileId = "voice-1", UniqueId = "u-voice-1" },
+        };
+        var accepted = await Grain(address).ReceiveAsync(voice);
+        Assert.Null(accepted.Message!.MediaFileId);
+
+        var page = await Eventually.Get(() => ArchiveMessages(address.ChatId), p => p.Items.Count == 1 && p.Items[0].MediaFileId is not null);
+        var stored = page.Items[0];
+        Assert.Equal("audio/ogg", stored.MimeType);
+        var store = (MessengerAutoReply.Media.IMediaStore)fixture.Cluster.Silos[0].ServiceProvider.GetService(typeof(MessengerAutoReply.Media.IMediaStore))!;
+        await using var file = await store.OpenAsync(stored.MediaFileId!, _ct);
+        using var copy = new MemoryStream();
+        await file!.Content.CopyToAsync(copy, _ct);
+        Assert.Equal(bytes, copy.ToArray());
+
+        // A file the platform cannot give (gone, too big) leaves the message stored, with the reason.
+        var missing = Text(address, "v2", "") with
+        {
+            Type = MessageTypes.Document,
+            Media = new MessengerAutoReply.Media.MediaRef { Platform = Platforms.Telegram, PlatformFileId = "nope" },
+        };
+        var second = await Grain(address).ReceiveAsync(missing);
+        var after = await Eventually.Get(() => ArchiveMessages(address.ChatId), p => p.Items.Any(m => m.Id == second.Message!.Id && m.Error is not null));
+        Assert.Null(after.Items.Single(m => m.Id == second.Message!.Id).MediaFileId);
+    }
+
+    [Fact]
     public async Task Every_change_is_published_on_the_stream()
     {
         var received = new ConcurrentQueue<ChatEvent>();

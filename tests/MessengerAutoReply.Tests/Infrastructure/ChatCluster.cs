@@ -23,6 +23,8 @@ public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
 
     public RecordingGateway Gateway { get; } = new();
 
+    public StaticMediaFetcher Fetcher { get; } = new();
+
     public string ServiceId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
 
     public ServiceSettings Settings { get; private set; } = null!;
@@ -43,6 +45,7 @@ public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
         {
             silo.AddMessengerRuntime(Settings);
             silo.Services.AddSingleton<IMessengerGateway>(Gateway);
+            silo.Services.AddSingleton<MessengerAutoReply.Media.IMediaFetcher>(Fetcher);
             silo.Services.AddMessengerSiloWorkers();
         });
         builder.ConfigureClient(client => client.AddMemoryStreams(ChatStreams.Provider));

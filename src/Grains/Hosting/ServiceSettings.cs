@@ -107,7 +107,10 @@ public static class RedisConnection
         {
             return url;
         }
-        var uri = new Uri(url);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new FormatException("no host in the URL");
+        }
         var parts = new List<string> { $"{uri.Host}:{(uri.Port > 0 ? uri.Port : 6379)}" };
         if (!string.IsNullOrEmpty(uri.UserInfo))
         {

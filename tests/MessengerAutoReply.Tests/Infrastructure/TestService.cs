@@ -61,6 +61,8 @@ public sealed class TestService : IAsyncDisposable
         var logs = new LogCapture();
         var app = ApiHostApp.Build([], overrides, builder =>
         {
+            // Lines go to the capture, not the console: tests assert on them (and on what they must not contain).
+            builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Debug);
             builder.Logging.AddFilter("MessengerAutoReply", LogLevel.Debug);
             builder.Logging.AddProvider(logs);

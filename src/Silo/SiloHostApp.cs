@@ -1,5 +1,6 @@
 using MessengerAutoReply.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +9,7 @@ namespace MessengerAutoReply.Silo;
 /// <summary>A silo process of cluster mode: Redis membership, Redis grain state, memory streams.</summary>
 public static class SiloHostApp
 {
-    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null)
+    public static IHost Build(string[] args, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         if (overrides is not null)
@@ -29,6 +30,7 @@ public static class SiloHostApp
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.UseOrleans(silo => silo.AddMessengerSilo(settings));
         builder.Services.AddMessengerSiloWorkers();
+        configure?.Invoke(builder.Services);
         return builder.Build();
     }
 }

@@ -1,5 +1,6 @@
 using MessengerAutoReply.Archive;
 using MessengerAutoReply.Delivery;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -18,11 +19,14 @@ public sealed partial class ChatGrain(
     Media.IMediaStore mediaStore,
     IEnumerable<Media.IMediaFetcher> mediaFetchers,
     IPendingWorkRegistry pendingWork,
+    IEnumerable<Ai.IReplyEngine> replyEngines,
+    Ai.AiOptions ai,
     IOptions<ChatOptions> options,
-    TimeProvider time,
+    [FromKeyedServices(ChatClock.Key)] TimeProvider time,
     ILogger<ChatGrain> logger) : Grain, IChatGrain
 {
     private readonly ChatOptions _options = options.Value;
+    private readonly Ai.IReplyEngine? _engine = replyEngines.FirstOrDefault();
     private IAsyncStream<ChatEvent>? _stream;
     private bool _deliveryRunning;
     private bool _archiveRunning;
@@ -113,10 +117,14 @@ public sealed partial class ChatGrain(
         if (message.FromAgent && _options.OperatorTakeover)
         {
             // A human answered in the platform's own inbox: the AI must not talk over them.
-            chat = chat with { AutoMode = false };
+            chat = TakeOver(chat, now);
         }
         S.Chat = chat;
-        EnqueueArchive(chat: chat, message: stored);
+        if (!message.FromAgent)
+        {
+            OnCustomerMessage(stored, now);
+        }
+        EnqueueArchive(chat: S.Chat, message: stored);
         events.Add(ChatEvent.For(stored));
         events.Add(ChatEvent.For(chat));
         await CommitAsync(events);
@@ -138,15 +146,33 @@ public sealed partial class ChatGrain(
 
         var now = time.GetUtcNow();
         var chat = EnsureChat(request.Chat!, now);
+        var messages = AddOutgoing(chat, request.Text, request.DeliveryKey, request.ResponseMode, request.SenderName, now, deliver: true);
+        chat = S.Chat!;
+        if (request.ResponseMode == ResponseModes.Operator && _options.OperatorTakeover)
+        {
+            chat = TakeOver(chat, now);
+        }
+        S.Chat = chat;
+        EnqueueArchive(chat: chat);
+        await CommitAsync([.. messages.Select(ChatEvent.For), ChatEvent.For(chat)]);
+        return new SendResult(SendOutcome.Accepted, messages);
+    }
+
+    /// <summary>
+    /// Stores a reply as one message per platform-sized part, ids from its delivery key, queued for delivery
+    /// (or, for a reply that must not go out, kept as discarded for the record).
+    /// </summary>
+    private List<ChatMessage> AddOutgoing(Chat chat, string text, string deliveryKey, string responseMode, string? senderName, DateTimeOffset now, bool deliver)
+    {
         var maxLength = gateways.Find(chat.Platform)?.MaxTextLength ?? 4096;
-        var parts = TextSplitter.Split(request.Text, maxLength);
+        var parts = TextSplitter.Split(text, maxLength);
         var messages = new List<ChatMessage>(parts.Count);
         for (var i = 0; i < parts.Count; i++)
         {
-            var key = i == 0 ? request.DeliveryKey : $"{request.DeliveryKey}#{i}";
+            var key = i == 0 ? deliveryKey : $"{deliveryKey}#{i}";
             var message = new ChatMessage
             {
-                Id = ChatIds.ForOutgoing(ChatId, request.DeliveryKey, i),
+                Id = ChatIds.ForOutgoing(ChatId, deliveryKey, i),
                 PlatformMessageId = $"pending:{key}",
                 Source = chat.Source,
                 Platform = chat.Platform,
@@ -156,26 +182,24 @@ public sealed partial class ChatGrain(
                 IsIncoming = false,
                 // Parts keep their order even when the clock does not move between them.
                 Timestamp = now.AddTicks(i),
-                SenderId = request.ResponseMode,
-                SenderName = request.SenderName,
-                ResponseMode = request.ResponseMode,
-                Status = MessageStatus.Pending,
+                SenderId = responseMode,
+                SenderName = senderName,
+                ResponseMode = responseMode,
+                Status = deliver ? MessageStatus.Pending : MessageStatus.Discarded,
             };
             messages.Add(message);
             Remember(message);
-            S.Outbox.Add(new PendingDelivery(message.Id, 0, now));
+            if (deliver)
+            {
+                S.Outbox.Add(new PendingDelivery(message.Id, 0, now));
+            }
             EnqueueArchive(message: message);
         }
-
-        chat = chat with { Updated = now, LastMessage = Preview(messages[^1]), LastMessageAt = now };
-        if (request.ResponseMode == ResponseModes.Operator && _options.OperatorTakeover)
+        if (deliver)
         {
-            chat = chat with { AutoMode = false };
+            S.Chat = chat with { Updated = now, LastMessage = Preview(messages[^1]), LastMessageAt = now };
         }
-        S.Chat = chat;
-        EnqueueArchive(chat: chat);
-        await CommitAsync([.. messages.Select(ChatEvent.For), ChatEvent.For(chat)]);
-        return new SendResult(SendOutcome.Accepted, messages);
+        return messages;
     }
 
     public async Task<Chat?> SetAutoModeAsync(bool autoMode)
@@ -188,18 +212,15 @@ public sealed partial class ChatGrain(
         {
             return S.Chat;
         }
-        var chat = S.Chat with { AutoMode = autoMode, Updated = time.GetUtcNow() };
-        S.Chat = chat;
+        // Switched by hand: a hand-back timer from an earlier takeover no longer applies.
+        S.TakenOverAt = null;
+        var chat = SwitchAutoMode(autoMode, time.GetUtcNow());
         EnqueueArchive(chat: chat);
         await CommitAsync([ChatEvent.For(chat)]);
         return chat;
     }
 
-    public Task WakeAsync()
-    {
-        KickWork();
-        return Task.CompletedTask;
-    }
+    public Task WakeAsync() => KickWorkAsync();
 
     public async Task DeliveryCompletedAsync(string messageId, DeliveryResult result)
     {
@@ -208,7 +229,7 @@ public sealed partial class ChatGrain(
         var message = S.Recent.Find(m => m.Id == messageId);
         if (index < 0 || message is null)
         {
-            KickWork();
+            await KickWorkAsync();
             return;
         }
 
@@ -256,7 +277,7 @@ public sealed partial class ChatGrain(
         var index = S.MediaQueue.FindIndex(j => j.MessageId == messageId);
         if (index < 0)
         {
-            KickWork();
+            await KickWorkAsync();
             return;
         }
         var job = S.MediaQueue[index];
@@ -281,6 +302,7 @@ public sealed partial class ChatGrain(
                 MediaFileId = outcome.MediaFileId,
                 FileName = message.FileName ?? outcome.FileName,
                 MimeType = message.MimeType ?? outcome.MimeType,
+                Content = outcome.Content ?? message.Content,
             }
             : message with { Error = outcome.Error };
         if (outcome.MediaFileId is null)
@@ -314,7 +336,7 @@ public sealed partial class ChatGrain(
         }
         else if (error is null)
         {
-            KickWork();
+            await KickWorkAsync();
         }
     }
 
@@ -371,22 +393,13 @@ public sealed partial class ChatGrain(
     {
         await state.WriteStateAsync();
         await TrackPendingAsync();
-        foreach (var e in events)
-        {
-            try
-            {
-                await _stream!.OnNextAsync(e);
-            }
-            catch (Exception ex)
-            {
-                // The change is durable already; a lost live event is repaired by the SSE resync.
-                LogPublishFailed(ex, ChatId);
-            }
-        }
-        KickWork();
+        // The change is durable already; a lost live event is repaired by the SSE resync.
+        await PublishAsync(events);
+        await KickWorkAsync();
     }
 
-    private bool HasPendingWork() => S.Outbox.Count > 0 || S.ArchiveOutbox.Count > 0 || S.MediaQueue.Count > 0;
+    private bool HasPendingWork() =>
+        S.Outbox.Count > 0 || S.ArchiveOutbox.Count > 0 || S.MediaQueue.Count > 0 || HasPendingReplies();
 
     private async Task TrackPendingAsync()
     {
@@ -406,7 +419,8 @@ public sealed partial class ChatGrain(
         }
     }
 
-    private void KickWork()
+    /// <summary>Starts whatever background work is due and not running; re-arms the timer for what waits.</summary>
+    private async Task KickWorkAsync()
     {
         var now = time.GetUtcNow();
         if (!_archiveRunning && S.ArchiveOutbox.Count > 0 && now < _archiveNotBefore)
@@ -432,7 +446,8 @@ public sealed partial class ChatGrain(
             {
                 _mediaRunning = true;
                 var self = this.AsReference<IChatGrain>();
-                _ = Task.Run(() => FetchMediaAsync(job, self));
+                var message = S.Recent.Find(m => m.Id == job.MessageId);
+                _ = Task.Run(() => FetchMediaAsync(job, message, self));
             }
         }
 
@@ -443,19 +458,21 @@ public sealed partial class ChatGrain(
             if (wait > TimeSpan.Zero)
             {
                 ScheduleRetry(wait);
-                return;
             }
-            var message = S.Recent.Find(m => m.Id == next.MessageId);
-            if (message is null)
+            else if (S.Recent.Find(m => m.Id == next.MessageId) is not { } message)
             {
                 S.Outbox.RemoveAt(0);
-                return;
             }
-            _deliveryRunning = true;
-            var chat = S.Chat;
-            var self = this.AsReference<IChatGrain>();
-            _ = Task.Run(() => DeliverAsync(chat, message, self));
+            else
+            {
+                _deliveryRunning = true;
+                var chat = S.Chat;
+                var self = this.AsReference<IChatGrain>();
+                _ = Task.Run(() => DeliverAsync(chat, message, self));
+            }
         }
+
+        await KickRepliesAsync(now);
     }
 
     /// <summary>One timer serves every kind of retry: it wakes at the earliest due time and KickWork re-arms it.</summary>
@@ -474,8 +491,7 @@ public sealed partial class ChatGrain(
                 _retryTimer?.Dispose();
                 _retryTimer = null;
                 _retryDue = DateTimeOffset.MaxValue;
-                KickWork();
-                return Task.CompletedTask;
+                return KickWorkAsync();
             },
             new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan));
     }
@@ -506,7 +522,7 @@ public sealed partial class ChatGrain(
         await ReportAsync(() => self.ArchiveCompletedAsync(done, error));
     }
 
-    private async Task FetchMediaAsync(MediaJob job, IChatGrain self)
+    private async Task FetchMediaAsync(MediaJob job, ChatMessage? message, IChatGrain self)
     {
         MediaOutcome outcome;
         var fetcher = mediaFetchers.FirstOrDefault(f => f.Platform == job.Media.Platform);
@@ -524,7 +540,13 @@ public sealed partial class ChatGrain(
                 {
                     var mediaId = job.Media.MediaId;
                     await mediaStore.SaveAsync(mediaId, content, timeout.Token);
-                    outcome = new MediaOutcome { MediaFileId = mediaId, FileName = content.FileName, MimeType = content.MimeType };
+                    outcome = new MediaOutcome
+                    {
+                        MediaFileId = mediaId,
+                        FileName = content.FileName,
+                        MimeType = content.MimeType,
+                        Content = await UnderstandAsync(message, job.Media, content, timeout.Token),
+                    };
                 }
                 else
                 {

@@ -25,7 +25,26 @@ public sealed class ChatState
 
     /// <summary>Files of accepted messages still to fetch into the media store, in order.</summary>
     [Id(6)] public List<MediaJob> MediaQueue { get; set; } = [];
+
+    /// <summary>Customer messages waiting for an AI answer (the next run answers all of them together).</summary>
+    [Id(7)] public List<string> AwaitingAnswer { get; set; } = [];
+
+    /// <summary>The AI run in flight, if any: at most one per chat, resumed after a crash.</summary>
+    [Id(8)] public AiRun? Run { get; set; }
+
+    /// <summary>When an operator last took the chat over (for AUTO_MODE_RESUME_AFTER).</summary>
+    [Id(9)] public DateTimeOffset? TakenOverAt { get; set; }
+
+    /// <summary>Customer messages whose run failed: the next run answers them too.</summary>
+    [Id(10)] public List<string> Unanswered { get; set; } = [];
 }
+
+[GenerateSerializer, Immutable, Alias("MessengerAutoReply.AiRun")]
+public sealed record AiRun(
+    [property: Id(0)] string RunId,
+    [property: Id(1)] IReadOnlyList<string> MessageIds,
+    [property: Id(2)] IReadOnlyList<string> Inputs,
+    [property: Id(3)] DateTimeOffset StartedAt);
 
 [GenerateSerializer, Immutable, Alias("MessengerAutoReply.MediaJob")]
 public sealed record MediaJob(

@@ -26,6 +26,9 @@ public interface IChatGrain : IGrainWithStringKey
     /// <summary>Reported back by the media loop: the file is stored (or why it cannot be).</summary>
     Task MediaCompletedAsync(string messageId, MediaOutcome outcome);
 
+    /// <summary>Reported back by an AI run, which runs outside the grain's turn.</summary>
+    Task RunCompletedAsync(string runId, Ai.ReplyOutcome outcome);
+
     /// <summary>Reported back by the archive loop: ops up to <paramref name="upToSequence"/> are written.</summary>
     Task ArchiveCompletedAsync(long upToSequence, string? error);
 }
@@ -48,4 +51,6 @@ public sealed record MediaOutcome
     [Id(3)] public string? Error { get; init; }
     /// <summary>Retrying cannot help (too big, gone): keep the message without its file.</summary>
     [Id(4)] public bool Permanent { get; init; }
+    /// <summary>What the file says: a voice note's transcript, an image's description (with its caption).</summary>
+    [Id(5)] public string? Content { get; init; }
 }

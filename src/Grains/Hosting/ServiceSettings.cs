@@ -30,6 +30,7 @@ public sealed class ServiceSettings
     public required HostingOptions Hosting { get; init; }
     public required ChatOptions Chats { get; init; }
     public required PendingWorkOptions PendingWork { get; init; }
+    public required Ai.AiOptions Ai { get; init; }
     public required IConfiguration Configuration { get; init; }
 
     public static ServiceSettings Load(IConfiguration configuration)
@@ -75,11 +76,12 @@ public sealed class ServiceSettings
         {
             read.Error("PENDING_SWEEP_INTERVAL", "must be greater than zero");
         }
+        var ai = MessengerAutoReply.Ai.AiOptions.Load(configuration, read);
         if (read.Errors.Count > 0)
         {
             throw new InvalidSettingsException(read.Errors);
         }
-        return new ServiceSettings { Hosting = hosting, Chats = chats, PendingWork = pending, Configuration = configuration };
+        return new ServiceSettings { Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Configuration = configuration };
     }
 
     private static IPAddress? ParseIp(SettingsReader read, string name)

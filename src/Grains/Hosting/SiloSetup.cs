@@ -23,6 +23,12 @@ public static class SiloSetup
     public static IServiceCollection AddMessengerCore(this IServiceCollection services, ServiceSettings settings)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton<TimeProvider>(ChatClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.TryAddSingleton(settings.Ai);
+        if (settings.Ai.Enabled)
+        {
+            services.TryAddSingleton<Ai.IReplyEngine, Ai.OpenAIReplyEngine>();
+        }
         services.AddSingleton(settings);
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Hosting));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));

@@ -14,6 +14,8 @@ public sealed record MediaRef
     [Id(3)] public string? FileName { get; init; }
     [Id(4)] public string? MimeType { get; init; }
     [Id(5)] public long? Size { get; init; }
+    /// <summary>Length of a voice note or audio, where the platform says (MAX_VOICE_SECONDS caps transcription).</summary>
+    [Id(6)] public int? DurationSeconds { get; init; }
 
     public string MediaId => ChatIds.ForMedia(Platform, UniqueId ?? PlatformFileId);
 }

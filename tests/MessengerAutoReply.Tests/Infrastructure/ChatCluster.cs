@@ -11,7 +11,7 @@ namespace MessengerAutoReply.Tests.Infrastructure;
 /// A 3-silo Orleans TestingHost cluster with the service's real runtime (Redis grain storage and pending-work
 /// registry on the run's redis-server, memory streams, SQLite archive). Built once per test class.
 /// </summary>
-public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
+public class ChatCluster(RedisServer redis) : IAsyncLifetime
 {
     // Silo configurators are static by nature; tests reach the gateway through this instance.
     private static readonly AsyncLocal<ChatCluster?> Building = new();
@@ -29,8 +29,11 @@ public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
 
     public ServiceSettings Settings { get; private set; } = null!;
 
+    protected virtual Task<IDictionary<string, string?>> ExtraSettingsAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
+
     public async ValueTask InitializeAsync()
     {
+        var extra = await ExtraSettingsAsync();
         Settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["REDIS_URL"] = redis.Url,
@@ -39,7 +42,7 @@ public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
             ["PENDING_SWEEP_INTERVAL"] = "500ms",
             ["RETRY_BACKOFF_MIN"] = "50ms",
             ["RETRY_BACKOFF_MAX"] = "500ms",
-        }).Build());
+        }.Concat(extra)).Build());
         var builder = new InProcessTestClusterBuilder(3);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -54,9 +57,10 @@ public sealed class ChatCluster(RedisServer redis) : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
         _dataDir.Dispose();
+        GC.SuppressFinalize(this);
     }
 }

@@ -1,0 +1,71 @@
+using MessengerAutoReply.Chats;
+using MessengerAutoReply.Fakes.OpenAI;
+using MessengerAutoReply.Tests.Infrastructure;
+
+namespace MessengerAutoReply.Tests.Ai;
+
+public sealed class AiChatCluster(RedisServer redis) : ChatCluster(redis)
+{
+    public FakeOpenAIServer OpenAI { get; private set; } = null!;
+
+    protected override async Task<IDictionary<string, string?>> ExtraSettingsAsync()
+    {
+        OpenAI = await FakeOpenAIServer.StartAsync();
+        OpenAI.AcceptAnyModel = true;
+        return new Dictionary<string, string?>
+        {
+            ["OPENAI_API_KEY"] = "sk-fake-test",
+            ["OPENAI_BASE_URL"] = OpenAI.ApiEndpoint.ToString(),
+            ["REPLY_DEBOUNCE_MS"] = "0",
+            ["OPENAI_RETRY_BASE"] = "200ms",
+            ["TYPING_INTERVAL"] = "200ms",
+        };
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await OpenAI.DisposeAsync();
+    }
+}
+
+public sealed class AutoReplyClusterTests(AiChatCluster fixture) : IClassFixture<AiChatCluster>
+{
+    [Fact]
+    public async Task The_silo_hosting_a_chat_dies_during_a_run_and_the_reply_is_delivered_exactly_once()
+    {
+        fixture.OpenAI.ResponseLatency = TimeSpan.FromSeconds(3);
+        var primary = fixture.Cluster.Silos[0].SiloAddress;
+        ChatAddress chat;
+        Orleans.Runtime.SiloAddress? host;
+        var tries = 0;
+        do
+        {
+            chat = AutoReplyFixture.NewChat();
+            await fixture.Client.GetGrain<IChatGrain>(chat.ChatId).GetAsync();
+            host = fixture.Cluster.TryGetGrainContext(fixture.Client.GetGrain<IChatGrain>(chat.ChatId).GetGrainId(), out var context) ? context.Address.SiloAddress : null;
+        }
+        while ((host is null || host == primary) && ++tries < 50);
+        Assert.NotEqual(primary, host);
+
+        await fixture.Client.GetGrain<IChatGrain>(chat.ChatId).ReceiveAsync(new InboundMessage
+        {
+            Chat = chat,
+            PlatformMessageId = "1",
+            Content = "where is my parcel?",
+            Timestamp = DateTimeOffset.UtcNow,
+        });
+        await Eventually.True(() => fixture.OpenAI.ActiveRuns > 0, what: "run in flight");
+        await fixture.Cluster.KillSiloAsync(fixture.Cluster.Silos.First(s => s.SiloAddress == host), TestContext.Current.CancellationToken);
+        await fixture.Cluster.StartAdditionalSiloAsync();
+
+        await Eventually.True(() => fixture.Gateway.SentTo(chat.ChatId).Count >= 1, TimeSpan.FromSeconds(40), "reply delivered after the silo loss");
+        var state = await Eventually.Get(() => fixture.Client.GetGrain<IChatGrain>(chat.ChatId).GetAsync().AsTask(), c => c is { AiRunning: false }, TimeSpan.FromSeconds(20));
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        var sent = fixture.Gateway.SentTo(chat.ChatId);
+        Assert.Single(sent);
+        Assert.Contains("where is my parcel?", sent[0].Content);
+        // The resumed run read the conversation first: OpenAI answered once.
+        Assert.Equal(1, fixture.OpenAI.GetRunCount(state!.OpenAIThreadId!));
+    }
+}

@@ -26,6 +26,7 @@ public sealed partial class BrevoGateway : IMessengerGateway, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lazy<Task> _loop;
     private DateTimeOffset _blockedUntil = DateTimeOffset.MinValue;
+    private int _disposed;
 
     public BrevoGateway(BrevoApiClient api, IOptions<BrevoOptions> options, TimeProvider time, ILogger<BrevoGateway> logger)
     {
@@ -58,6 +59,11 @@ public sealed partial class BrevoGateway : IMessengerGateway, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as IMessengerGateway: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _jobs.Writer.TryComplete();
         await _stopping.CancelAsync();
         if (_loop.IsValueCreated)

@@ -61,6 +61,11 @@ public static class BrevoNormalizer
         };
         if (m.Files.Count == 0)
         {
+            if (string.IsNullOrWhiteSpace(m.Text))
+            {
+                // Nothing a person could read (a status notice, a shape we do not know): not a message.
+                yield break;
+            }
             yield return common with { Content = m.Text };
             yield break;
         }

@@ -33,7 +33,7 @@ public sealed class BrevoService : IAsyncLifetime
             ["BREVO_AGENT_ID"] = Fake.AgentId,
             ["BREVO_API_URL"] = Fake.ApiBaseUrl,
             ["BREVO_WEBHOOK_SECRET"] = Secret,
-            ["BREVO_QUEUE_MAX_WAIT"] = "5s",
+            ["BREVO_QUEUE_MAX_WAIT"] = "1500ms",
             ["BREVO_SEND_TIMEOUT"] = "5s",
             ["DELIVERY_TIMEOUT"] = "10s",
         });

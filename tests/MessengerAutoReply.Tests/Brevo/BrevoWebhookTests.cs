@@ -118,6 +118,21 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     }
 
     [Fact]
+    public async Task An_agent_message_with_our_label_is_our_echo_even_before_its_id_is_known()
+    {
+        var visitor = Fake().CreateVisitor();
+        var chatId = BrevoService.ChatIdOf(visitor);
+        Assert.Equal(200, await brevo.DeliverAsync(Fake().BuildVisitorTextFragment(visitor, "Hello")));
+        // An echo overtaking the send's answer: its id is not stored yet, only the label tells it is ours.
+        var early = Fake().NewAgentMessage("Hi! How can I help?", Fake().DefaultAgent, receivedFrom: "messenger-autoreply");
+        Assert.Equal(200, await brevo.DeliverAsync(Fake().BuildFragment(visitor, early)));
+
+        var messages = await brevo.SettledMessagesAsync(visitor);
+        Assert.Single(messages);
+        Assert.True((await brevo.ChatAsync(chatId))!.AutoMode);
+    }
+
+    [Fact]
     public async Task Other_Brevo_channels_keep_their_own_source()
     {
         var visitor = brevo.Fake.CreateVisitor("WhatsApp", "Ana");
@@ -164,6 +179,8 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
         Assert.Equal(200, odd);
         Assert.Null(await brevo.ChatAsync(ChatIds.ForChat("7", "v-odd-1")));
     }
+
+    private MessengerAutoReply.Fakes.Brevo.FakeBrevoServer Fake() => brevo.Fake;
 
     private async Task<HttpResponseMessage> Post(string path, string json)
     {

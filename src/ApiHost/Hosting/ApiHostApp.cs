@@ -1,4 +1,5 @@
 using MessengerAutoReply.ApiHost.Api;
+using MessengerAutoReply.ApiHost.Brevo;
 using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -95,6 +96,7 @@ public static partial class ApiHostApp
         api.MapMessages();
         api.MapStream();
         api.MapMedia();
+        app.MapBrevoWebhook();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MessengerAutoReply");
         app.Lifetime.ApplicationStarted.Register(() => AnnounceStart(logger, settings, apiKey));

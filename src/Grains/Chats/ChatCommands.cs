@@ -35,6 +35,11 @@ public sealed record InboundMessage
     [Id(12)] public Media.MediaRef? Media { get; init; }
     /// <summary>The platform echoing a reply we sent ourselves (e.g. Brevo's agent fragment with our receivedFrom).</summary>
     [Id(13)] public bool IsOwnEcho { get; init; }
+    /// <summary>
+    /// With <see cref="FromAgent"/>: written by the platform's automation (Brevo triggers, pushed notices, its bot,
+    /// another API integration), not by a person: stored as outgoing, never an operator takeover.
+    /// </summary>
+    [Id(14)] public bool Automated { get; init; }
 }
 
 public enum ReceiveOutcome

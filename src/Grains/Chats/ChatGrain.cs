@@ -98,7 +98,7 @@ public sealed partial class ChatGrain(
             Timestamp = message.Timestamp == default ? now : message.Timestamp,
             SenderId = message.SenderId,
             SenderName = message.SenderName,
-            ResponseMode = message.FromAgent ? ResponseModes.Operator : null,
+            ResponseMode = message.FromAgent ? (message.Automated ? ResponseModes.Api : ResponseModes.Operator) : null,
             Status = message.FromAgent ? MessageStatus.Sent : MessageStatus.Received,
         };
         Remember(stored);
@@ -114,7 +114,7 @@ public sealed partial class ChatGrain(
             LastMessage = Preview(stored),
             LastMessageAt = stored.Timestamp,
         };
-        if (message.FromAgent && _options.OperatorTakeover)
+        if (message.FromAgent && !message.Automated && _options.OperatorTakeover)
         {
             // A human answered in the platform's own inbox: the AI must not talk over them.
             chat = TakeOver(chat, now);
@@ -240,7 +240,7 @@ public sealed partial class ChatGrain(
             S.Outbox.RemoveAt(index);
             message = message with { Status = MessageStatus.Sent, PlatformMessageId = result.PlatformMessageId ?? message.PlatformMessageId, Error = null };
         }
-        else if (result.Permanent || pending.Attempts + 1 >= _options.DeliveryMaxAttempts)
+        else if (result.Permanent || (result.RetryAfter is null && pending.Attempts + 1 >= _options.DeliveryMaxAttempts))
         {
             S.Outbox.RemoveAt(index);
             message = message with { Status = MessageStatus.Failed, Error = result.Error };
@@ -254,8 +254,9 @@ public sealed partial class ChatGrain(
         }
         else
         {
-            var attempts = pending.Attempts + 1;
-            S.Outbox[index] = pending with { Attempts = attempts, NotBefore = time.GetUtcNow() + _options.Backoff(attempts) };
+            // A deferred reply was never attempted (rate budget): it waits for the reset without using up attempts.
+            var attempts = result.RetryAfter is null ? pending.Attempts + 1 : pending.Attempts;
+            S.Outbox[index] = pending with { Attempts = attempts, NotBefore = time.GetUtcNow() + (result.RetryAfter ?? _options.Backoff(attempts)) };
             message = message with { Error = result.Error };
             LogDeliveryRetry(messageId, ChatId, attempts, result.Error);
         }

@@ -1,4 +1,5 @@
 using MessengerAutoReply.Archive;
+using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
 using MessengerAutoReply.Media;
@@ -36,6 +37,7 @@ public static class SiloSetup
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
         services.TryAddSingleton<GatewayRegistry>();
+        services.AddBrevo(settings);
         if (settings.Hosting.ClusterMode)
         {
             services.TryAddSingleton<IConnectionMultiplexer>(_ =>

@@ -16,6 +16,7 @@ public sealed partial class ChatGrain(
     IChatArchive archive,
     GatewayRegistry gateways,
     IPendingWorkRegistry pendingWork,
+    ArchiveBacklog archiveBacklog,
     IOptions<ChatOptions> options,
     TimeProvider time,
     ILogger<ChatGrain> logger) : Grain, IChatGrain
@@ -38,6 +39,7 @@ public sealed partial class ChatGrain(
     {
         _stream = this.GetStreamProvider(ChatStreams.Provider).GetStream<ChatEvent>(ChatStreams.All);
         _registeredPending = HasPendingWork();
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, false);
         return Task.CompletedTask;
     }
 
@@ -151,7 +153,6 @@ public sealed partial class ChatGrain(
             messages.Add(message);
             Remember(message);
             S.Outbox.Add(new PendingDelivery(message.Id, 0, now));
-            EnqueueArchive(message: message);
         }
 
         chat = chat with { Updated = now, LastMessage = Preview(messages[^1]), LastMessageAt = now };
@@ -160,7 +161,12 @@ public sealed partial class ChatGrain(
             chat = chat with { AutoMode = false };
         }
         S.Chat = chat;
+        // The chat first: a new chat's record must exist before its messages point at it.
         EnqueueArchive(chat: chat);
+        foreach (var message in messages)
+        {
+            EnqueueArchive(message: message);
+        }
         await CommitAsync([.. messages.Select(ChatEvent.For), ChatEvent.For(chat)]);
         return new SendResult(SendOutcome.Accepted, messages);
     }
@@ -253,6 +259,7 @@ public sealed partial class ChatGrain(
         {
             _archiveFailures = 0;
         }
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         if (removed > 0)
         {
             await CommitAsync([]);
@@ -315,6 +322,7 @@ public sealed partial class ChatGrain(
     private async Task CommitAsync(IReadOnlyList<ChatEvent> events)
     {
         await state.WriteStateAsync();
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         await TrackPendingAsync();
         foreach (var e in events)
         {

@@ -3,6 +3,7 @@ using MessengerAutoReply.Media;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Polly;
 
 namespace MessengerAutoReply.Archive.PocketBase;
@@ -81,6 +82,8 @@ public static class PocketBaseSetup
             return services;
         }
         services.AddSingleton(options);
+        // One line per request and attempt at Information would drown the service's own log.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter($"System.Net.Http.HttpClient.{PocketBaseOptions.HttpClientName}", LogLevel.Warning));
         services.AddHttpClient(PocketBaseOptions.HttpClientName, client =>
             {
                 client.BaseAddress = options.BaseUrl;

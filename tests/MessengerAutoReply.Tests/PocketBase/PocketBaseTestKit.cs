@@ -33,8 +33,14 @@ internal static class PocketBaseTestKit
         for (var page = 1; ; page++)
         {
             var filter = Uri.EscapeDataString($"chatId='{chatRecordId}'");
-            var list = (await admin.GetFromJsonAsync<JsonObject>(
-                $"/api/collections/messages/records?filter={filter}&sort=created,timestamp&perPage=500&page={page}", ct))!;
+            using var response = await admin.GetAsync($"/api/collections/messages/records?filter={filter}&sort=created,timestamp&perPage=500&page={page}", ct);
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // The collection is not there yet (the service creates it once PocketBase answers).
+                return items;
+            }
+            response.EnsureSuccessStatusCode();
+            var list = (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
             var batch = list["items"]!.AsArray().OfType<JsonObject>().ToList();
             items.AddRange(batch);
             if (batch.Count < 500)

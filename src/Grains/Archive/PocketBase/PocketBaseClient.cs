@@ -27,6 +27,9 @@ public sealed partial class PocketBaseClient(
 
     public void Dispose() => _loginLock.Dispose();
     private volatile Session? _session;
+    private (DateTimeOffset At, Exception Error)? _lastLoginFailure;
+
+    internal TimeSpan FailFastWindow => options.BootstrapRetry < TimeSpan.FromSeconds(1) ? options.BootstrapRetry : TimeSpan.FromSeconds(1);
 
     public Uri BaseUrl => options.BaseUrl;
 
@@ -108,7 +111,23 @@ public sealed partial class PocketBaseClient(
             {
                 return session.Token;
             }
-            session = await LoginAsync(cancellationToken);
+            // Callers queued behind a login that just failed get its error at once instead of each waiting
+            // out its own retries: while PocketBase is down, reads answer 503 quickly and writes go back to
+            // their outbox.
+            if (_lastLoginFailure is { } failed && time.GetUtcNow() - failed.At < FailFastWindow)
+            {
+                throw new HttpRequestException($"PocketBase login failed {(time.GetUtcNow() - failed.At).TotalMilliseconds:0} ms ago: {failed.Error.Message}", failed.Error);
+            }
+            try
+            {
+                session = await LoginAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or PocketBaseException or Polly.Timeout.TimeoutRejectedException)
+            {
+                _lastLoginFailure = (time.GetUtcNow(), ex);
+                throw;
+            }
+            _lastLoginFailure = null;
             _session = session;
             return session.Token;
         }

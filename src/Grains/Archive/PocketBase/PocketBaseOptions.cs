@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.Telemetry;
 
 namespace MessengerAutoReply.Archive.PocketBase;
 
@@ -84,6 +85,15 @@ public static class PocketBaseSetup
         services.AddSingleton(options);
         // One line per request and attempt at Information would drown the service's own log.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter($"System.Net.Http.HttpClient.{PocketBaseOptions.HttpClientName}", LogLevel.Warning));
+        // Polly logs every retry as a warning with a stack trace; while PocketBase is down that is a flood. The
+        // grain's own one-line warning per failed batch says it already.
+        services.Configure<TelemetryOptions>(o =>
+        {
+            var inner = o.SeverityProvider;
+            o.SeverityProvider = args => args.Source.PipelineName?.StartsWith(PocketBaseOptions.HttpClientName, StringComparison.Ordinal) == true
+                ? ResilienceEventSeverity.Debug
+                : inner?.Invoke(args) ?? args.Event.Severity;
+        });
         services.AddHttpClient(PocketBaseOptions.HttpClientName, client =>
             {
                 client.BaseAddress = options.BaseUrl;

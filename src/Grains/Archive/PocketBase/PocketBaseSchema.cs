@@ -15,7 +15,7 @@ namespace MessengerAutoReply.Archive.PocketBase;
 /// its id (0.22 drops a column's data when a field comes back without its id). Nothing else of an operator's
 /// collection is touched: not its rules, not its indexes, not its fields' options.
 /// </summary>
-public sealed partial class PocketBaseSchema(PocketBaseClient client, ILogger<PocketBaseSchema> logger) : IDisposable
+public sealed partial class PocketBaseSchema(PocketBaseClient client, TimeProvider time, ILogger<PocketBaseSchema> logger) : IDisposable
 {
     public const string Chats = "chats";
     public const string Messages = "messages";
@@ -28,6 +28,7 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, ILogger<Po
 
     public void Dispose() => _lock.Dispose();
     private volatile SchemaInfo? _ready;
+    private (DateTimeOffset At, Exception Error)? _lastFailure;
 
     /// <summary>What the adapter learned about the collections it writes to.</summary>
     public sealed record SchemaInfo(bool MessagesUniqueByChat, bool MediaProtected, bool MediaHasMeta);
@@ -44,7 +45,24 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, ILogger<Po
         await _lock.WaitAsync(cancellationToken);
         try
         {
-            return _ready ??= await BootstrapAsync(cancellationToken);
+            if (_ready is not null)
+            {
+                return _ready;
+            }
+            // As for logins: whoever waited behind a failed attempt fails with it, without another round.
+            if (_lastFailure is { } failed && time.GetUtcNow() - failed.At < client.FailFastWindow)
+            {
+                throw new HttpRequestException($"PocketBase schema check failed a moment ago: {failed.Error.Message}", failed.Error);
+            }
+            try
+            {
+                return _ready = await BootstrapAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not PocketBaseUnsupportedException and not OperationCanceledException)
+            {
+                _lastFailure = (time.GetUtcNow(), ex);
+                throw;
+            }
         }
         finally
         {

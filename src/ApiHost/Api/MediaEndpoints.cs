@@ -10,7 +10,15 @@ public static class MediaEndpoints
     {
         api.MapGet("/media/{mediaId}", async (string mediaId, IMediaStore media, HttpContext context, CancellationToken ct) =>
         {
-            var file = await media.OpenAsync(mediaId, ct);
+            StoredMedia? file;
+            try
+            {
+                file = await media.OpenAsync(mediaId, ct);
+            }
+            catch (Archive.ArchiveUnavailableException ex)
+            {
+                return Problems.Unavailable($"The media store cannot be read right now: {ex.Message}");
+            }
             if (file is null)
             {
                 return Problems.NotFound($"No media with id '{mediaId}'.");

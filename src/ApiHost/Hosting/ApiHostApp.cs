@@ -53,7 +53,8 @@ public static partial class ApiHostApp
         builder.Services.AddSingleton<ChatEventHub>();
         builder.Services.AddHealthChecks()
             .AddCheck<OrleansHealthCheck>("orleans", tags: ["ready"])
-            .AddCheck<ArchiveHealthCheck>("archive", tags: ["ready"]);
+            .AddCheck<ArchiveHealthCheck>("archive", tags: ["ready"])
+            .AddCheck<ArchiveBacklogHealthCheck>("archiveBacklog", tags: ["ready"]);
         builder.Services.AddServiceTelemetry(builder.Configuration);
 
         if (settings.Hosting.ClusterMode)
@@ -89,7 +90,7 @@ public static partial class ApiHostApp
         app.UseStaticFiles();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.WriteAsync });
 
         var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
         api.MapChats();

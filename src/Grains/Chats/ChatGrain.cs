@@ -21,6 +21,7 @@ public sealed partial class ChatGrain(
     IPendingWorkRegistry pendingWork,
     IEnumerable<Ai.IReplyEngine> replyEngines,
     Ai.AiOptions ai,
+    ArchiveBacklog archiveBacklog,
     IOptions<ChatOptions> options,
     [FromKeyedServices(ChatClock.Key)] TimeProvider time,
     ILogger<ChatGrain> logger) : Grain, IChatGrain
@@ -45,6 +46,7 @@ public sealed partial class ChatGrain(
     {
         _stream = this.GetStreamProvider(ChatStreams.Provider).GetStream<ChatEvent>(ChatStreams.All);
         _registeredPending = HasPendingWork();
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, false);
         return Task.CompletedTask;
     }
 
@@ -193,11 +195,16 @@ public sealed partial class ChatGrain(
             {
                 S.Outbox.Add(new PendingDelivery(message.Id, 0, now));
             }
-            EnqueueArchive(message: message);
         }
         if (deliver)
         {
             S.Chat = chat with { Updated = now, LastMessage = Preview(messages[^1]), LastMessageAt = now };
+        }
+        // The chat first: a new chat's record must exist before its messages point at it.
+        EnqueueArchive(chat: S.Chat ?? chat);
+        foreach (var message in messages)
+        {
+            EnqueueArchive(message: message);
         }
         return messages;
     }
@@ -331,6 +338,7 @@ public sealed partial class ChatGrain(
         {
             _archiveFailures = 0;
         }
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         if (removed > 0)
         {
             await CommitAsync([]);
@@ -393,6 +401,7 @@ public sealed partial class ChatGrain(
     private async Task CommitAsync(IReadOnlyList<ChatEvent> events)
     {
         await state.WriteStateAsync();
+        archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         await TrackPendingAsync();
         // The change is durable already; a lost live event is repaired by the SSE resync.
         await PublishAsync(events);

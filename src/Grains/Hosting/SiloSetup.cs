@@ -1,4 +1,5 @@
 using MessengerAutoReply.Archive;
+using MessengerAutoReply.Archive.PocketBase;
 using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
@@ -34,6 +35,9 @@ public static class SiloSetup
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Hosting));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
+        // PocketBase first when POCKET_BASE_URL is set: the defaults below are TryAdd.
+        services.AddPocketBaseArchive(settings.Configuration);
+        services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
         services.TryAddSingleton<GatewayRegistry>();

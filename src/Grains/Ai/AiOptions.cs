@@ -1,5 +1,4 @@
 using MessengerAutoReply.Hosting;
-using Microsoft.Extensions.Configuration;
 
 namespace MessengerAutoReply.Ai;
 
@@ -44,7 +43,7 @@ public sealed class AiOptions
         "You are the customer support assistant of a business, answering its customers in a messenger chat. " +
         "Answer briefly and politely, in the customer's language. If you do not know something, say that a colleague will follow up.";
 
-    public static AiOptions Load(IConfiguration configuration, SettingsReader read)
+    public static AiOptions Load(SettingsReader read)
     {
         var instructions = read.String("OPENAI_INSTRUCTIONS");
         if (instructions is not null && instructions.StartsWith('@'))
@@ -67,7 +66,6 @@ public sealed class AiOptions
         }
         var model = read.String("OPENAI_MODEL", DefaultModel);
         var debounceMs = read.Int("REPLY_DEBOUNCE_MS", 1500, 0, 600_000);
-        _ = configuration;
         return new AiOptions
         {
             ApiKey = read.String("OPENAI_API_KEY"),

@@ -76,7 +76,7 @@ public sealed class ServiceSettings
         {
             read.Error("PENDING_SWEEP_INTERVAL", "must be greater than zero");
         }
-        var ai = MessengerAutoReply.Ai.AiOptions.Load(configuration, read);
+        var ai = MessengerAutoReply.Ai.AiOptions.Load(read);
         if (read.Errors.Count > 0)
         {
             throw new InvalidSettingsException(read.Errors);

@@ -104,6 +104,7 @@ public static class SiloSetup
     /// <summary>Registered after the silo so it starts once grains can be called (see orleans-notes, 1).</summary>
     public static IServiceCollection AddMessengerSiloWorkers(this IServiceCollection services)
     {
+        services.AddHostedService<Ai.AiStartupNotes>();
         services.AddHostedService<PendingWorkSweeper>();
         return services;
     }

@@ -135,6 +135,72 @@ public sealed class AdminConsoleTests(ChromiumFixture chromium, ConsoleServiceFi
     }
 
     [Fact]
+    public async Task The_view_stays_where_the_operator_scrolled_and_offers_a_jump_to_new_messages()
+    {
+        var chat = ChatSeeder.Telegram("Long Talker");
+        var start = DateTimeOffset.UtcNow.AddMinutes(-40);
+        for (var i = 0; i < 30; i++)
+        {
+            await Seeder.TextAsync(chat, $"Line {i + 1} of a long story", start.AddMinutes(i));
+        }
+        await _console.LoginAsync();
+        await _console.OpenChatAsync(chat.ChatId);
+        await Expect(_console.Messages).ToHaveCountAsync(30);
+        await Expect(_console.Messages.Last).ToBeInViewportAsync();
+
+        await _console.Page.Locator("#messages").EvaluateAsync("m => m.scrollTo({ top: 0, behavior: 'instant' })");
+        var fresh = await Seeder.TextAsync(chat, "A new line while you read");
+
+        var jump = _console.Page.GetByRole(AriaRole.Button, new() { Name = "1 new message ↓" });
+        await Expect(jump).ToBeVisibleAsync();
+        await Expect(_console.Message(fresh.Id)).Not.ToBeInViewportAsync();
+        await Expect(_console.Messages.First).ToBeInViewportAsync();
+        await jump.ClickAsync();
+        await Expect(_console.Message(fresh.Id)).ToBeInViewportAsync();
+        await Expect(jump).Not.ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task The_list_searches_by_name_filters_by_source_and_pages_through_many_chats()
+    {
+        // 120 chats under one unique name: more than two pages of 50. Different chats are different grains.
+        var tag = $"Pager{Random.Shared.Next(1000, 9999)}";
+        await Task.WhenAll(Enumerable.Range(1, 120).Select(i =>
+        {
+            var address = i % 4 == 0 ? ChatSeeder.Instagram($"{tag} {i:000}") : ChatSeeder.Telegram($"{tag} {i:000}");
+            return Seeder.TextAsync(address, $"Message number {i}", DateTimeOffset.UtcNow.AddMinutes(-200 + i));
+        }));
+        await Eventually.Get(
+            () => Service.Client.GetFromJsonAsync<JsonElement>($"/api/chats?q={tag}&perPage=1", _ct),
+            page => page.GetProperty("totalItems").GetInt32() == 120, what: "all chats archived");
+        await _console.LoginAsync();
+
+        await _console.Page.GetByTestId("search").FillAsync(tag);
+        await Expect(_console.Page.Locator("#list-summary")).ToHaveTextAsync("120 chats found");
+        var items = _console.Page.GetByTestId("chat-item");
+        await Expect(items).ToHaveCountAsync(50);
+
+        // Scrolling to the end of the list loads the next pages, without duplicates.
+        for (var expected = 100; expected <= 120; expected += 20)
+        {
+            await items.Last.ScrollIntoViewIfNeededAsync();
+            await Expect(items).ToHaveCountAsync(Math.Min(expected, 120));
+        }
+        var ids = await items.EvaluateAllAsync<string[]>("els => els.map(e => e.dataset.chatId)");
+        Assert.Equal(120, ids.Distinct().Count());
+        await Expect(_console.Page.GetByTestId("load-more")).Not.ToBeVisibleAsync();
+
+        await _console.Page.GetByTestId("source-filter").SelectOptionAsync("instagram");
+        await Expect(_console.Page.Locator("#list-summary")).ToHaveTextAsync("30 chats found");
+        await Expect(items).ToHaveCountAsync(30);
+        await Expect(items.Filter(new() { HasText = "Telegram" })).ToHaveCountAsync(0);
+
+        await _console.Page.GetByTestId("search").FillAsync($"{tag} 012");
+        await Expect(items).ToHaveCountAsync(1);
+        await Expect(items.First).ToContainTextAsync("Message number 12");
+    }
+
+    [Fact]
     public async Task The_autoMode_switch_is_persisted_across_a_reload()
     {
         var chat = ChatSeeder.Telegram("Switch Tester");

@@ -12,7 +12,6 @@ using static Microsoft.Playwright.Assertions;
 namespace MessengerAutoReply.Tests.Admin;
 
 /// <summary>The API host restarts under an open console: the page reconnects by itself and misses nothing.</summary>
-[Collection(BrowserCollection.Name)]
 public sealed class AdminReconnectTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     [Fact]

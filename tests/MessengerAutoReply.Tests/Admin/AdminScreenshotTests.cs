@@ -10,7 +10,6 @@ namespace MessengerAutoReply.Tests.Admin;
 /// The console at desktop and phone width with a realistic day of chats: checks the layout of each, and saves
 /// screenshots under the test output folder (screenshots/), the ones the README shows.
 /// </summary>
-[Collection(BrowserCollection.Name)]
 public sealed class AdminScreenshotTests(ChromiumFixture chromium, AdminScreenshotTests.DemoService demo)
     : IClassFixture<ChromiumFixture>, IClassFixture<AdminScreenshotTests.DemoService>
 {

@@ -224,7 +224,7 @@ async function boot() {
     if (apiKey) return;
     if (e.status === 401) sessionStorage.removeItem(KEY_STORAGE);
     const down = e.status === 0 || e.status >= 500;
-    showLogin(down ? 'The service is not answering (it may be restarting). Trying again…' : loginErrorText(e));
+    showLogin(down ? 'The service is not ready (it may be starting). Trying again…' : loginErrorText(e));
     // Keep trying the stored key by itself until the service is back or the operator signs in by hand.
     if (down) bootRetry = setTimeout(boot, 3000);
   }

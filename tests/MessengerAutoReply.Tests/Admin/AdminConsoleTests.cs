@@ -55,6 +55,32 @@ public sealed class AdminConsoleTests(ChromiumFixture chromium, ConsoleServiceFi
     }
 
     [Fact]
+    public async Task A_service_that_is_not_ready_yet_is_retried_until_it_is()
+    {
+        var refused = 0;
+        await Admin.Page.RouteAsync("**/api/chats?perPage=1", async route =>
+        {
+            Interlocked.Increment(ref refused);
+            await route.FulfillAsync(new()
+            {
+                Status = 503,
+                ContentType = "application/problem+json",
+                Body = """{"title":"Service Unavailable","status":503,"detail":"The archive cannot be read right now."}""",
+            });
+        });
+        await Admin.Page.EvaluateAsync($"() => sessionStorage.setItem('messengerAutoReply.apiKey', '{TestService.ApiKey}')");
+        await Admin.Page.ReloadAsync();
+
+        await Expect(Admin.LoginError).ToContainTextAsync("not ready");
+        await Admin.Page.UnrouteAllAsync();
+
+        // No click: the stored key is tried again by itself.
+        await Expect(Admin.Connection).ToHaveAttributeAsync("data-state", "connected");
+        await Expect(Admin.LoginError).Not.ToBeVisibleAsync();
+        Assert.True(refused >= 1);
+    }
+
+    [Fact]
     public async Task A_chat_appears_live_when_a_message_arrives()
     {
         await Admin.LoginAsync();

@@ -14,7 +14,7 @@ const api = new Api(() => apiKey, () => logout('Your API key is no longer accept
 const list = new ChatList(api, (chat) => openChat(chat));
 const view = new ChatView(api, {
   onChatChanged: (chat) => list.upsert(chat),
-  onClose: () => (history.state?.chat ? history.back() : closeChat()),
+  onClose: () => leaveChat(),
 });
 
 // ---- login ----------------------------------------------------------------------------------------------
@@ -69,12 +69,14 @@ function logout(message = '') {
   view.close();
   list.clear();
   document.body.classList.remove('chat-open');
+  if (chatIdFromHash()) history.replaceState(null, '', location.pathname + location.search);
   showLogin(message);
 }
 
 // ---- console --------------------------------------------------------------------------------------------
 
 function start(key) {
+  clearTimeout(bootRetry);
   apiKey = key;
   $('#login').hidden = true;
   $('#app').hidden = false;
@@ -88,7 +90,9 @@ function start(key) {
     onClosed: checkKeyAfterClose,
   });
   stream.start();
-  if (!matchMedia('(max-width: 760px)').matches) $('#search').focus();
+  const id = chatIdFromHash();
+  if (id) openChatById(id);
+  else if (!matchMedia('(max-width: 760px)').matches) $('#search').focus();
 }
 
 function onUpdate({ type, record }) {
@@ -124,14 +128,50 @@ function setConnection(state) {
   el.textContent = CONNECTION_TEXT[state] ?? state;
 }
 
+// The open chat lives in the address (#chat=<id>): a reload, a bookmark or a shared link comes back to it,
+// and on a phone the Back button returns from the conversation to the list.
+function chatIdFromHash() {
+  return /^#chat=([a-z0-9]{15})$/.exec(location.hash)?.[1] ?? null;
+}
+
 function openChat(chat) {
   list.select(chat.id);
   document.body.classList.add('chat-open');
-  if (!history.state?.chat) history.pushState({ chat: chat.id }, '');
-  else history.replaceState({ chat: chat.id }, '');
+  const url = `#chat=${chat.id}`;
+  // One history entry for "in a chat", whichever chat: Back always leads to the list.
+  if (!history.state?.chat) history.pushState({ chat: chat.id, pushed: true }, '', url);
+  else history.replaceState({ ...history.state, chat: chat.id }, '', url);
   view.open(chat);
   // On a phone the list disappears: move focus into the conversation.
   if (matchMedia('(max-width: 760px)').matches) $('#chat-title').focus();
+}
+
+async function openChatById(id) {
+  let chat = list.get(id);
+  if (!chat) {
+    try {
+      chat = await api.chat(id);
+    } catch (e) {
+      if (e.status === 404) {
+        history.replaceState(null, '', location.pathname + location.search);
+        toast('That chat does not exist (any more).', 'error');
+      } else {
+        toast(`Could not open the chat: ${e.message}`, 'error');
+      }
+      return;
+    }
+  }
+  if (!apiKey) return;
+  if (!history.state?.chat) history.replaceState({ chat: id, pushed: false }, '', `#chat=${id}`);
+  openChat(chat);
+}
+
+function leaveChat() {
+  if (history.state?.pushed) history.back(); // popstate closes the chat
+  else {
+    history.replaceState(null, '', location.pathname + location.search);
+    closeChat();
+  }
 }
 
 function closeChat() {
@@ -142,7 +182,12 @@ function closeChat() {
   if (id) list.focusItem(id);
 }
 
-addEventListener('popstate', (e) => { if (!e.state?.chat && view.isOpen) closeChat(); });
+addEventListener('popstate', () => {
+  if (!apiKey) return;
+  const id = chatIdFromHash();
+  if (!id) { if (view.isOpen) closeChat(); }
+  else if (view.chat?.id !== id) openChatById(id);
+});
 
 $('#source-filter').addEventListener('change', (e) => list.setFilter({ source: e.target.value }));
 const search = debounce((q) => list.setFilter({ q }), 300);
@@ -174,11 +219,16 @@ async function boot() {
   if (!key) return showLogin();
   try {
     await api.checkKey(key);
-    start(key);
+    if (!apiKey) start(key); // unless the operator signed in by hand meanwhile
   } catch (e) {
+    if (apiKey) return;
     if (e.status === 401) sessionStorage.removeItem(KEY_STORAGE);
-    showLogin(loginErrorText(e));
+    const down = e.status === 0 || e.status >= 500;
+    showLogin(down ? 'The service is not ready (it may be starting). Trying again…' : loginErrorText(e));
+    // Keep trying the stored key by itself until the service is back or the operator signs in by hand.
+    if (down) bootRetry = setTimeout(boot, 3000);
   }
 }
 
+let bootRetry = 0;
 boot();

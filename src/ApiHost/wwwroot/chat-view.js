@@ -176,7 +176,12 @@ export class ChatView {
     const old = this.nodes.get(msg.id);
     if (old) {
       const idx = this.messages.findIndex((m) => m.id === msg.id);
-      const merged = { ...this.messages[idx], ...msg };
+      const prev = this.messages[idx];
+      // The POST answer (pending) can arrive after the `sent` event: a settled status never goes back.
+      if (msg.status === 'pending' && prev.status && prev.status !== 'pending') {
+        msg = { ...msg, status: prev.status, platformMessageId: prev.platformMessageId, error: prev.error };
+      }
+      const merged = { ...prev, ...msg };
       this.messages[idx] = merged;
       this.renderMessage(merged, old);
       if (!silent) {

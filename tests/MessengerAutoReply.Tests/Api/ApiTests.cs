@@ -164,7 +164,9 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
             await Receive(NewChatId(), "1", "hello", name);
         }
 
-        var page = await Client.GetFromJsonAsync<JsonElement>($"/api/chats?q=Pager%20{tag}&perPage=2", _ct);
+        // The archive is written through behind grain state (decision 4): wait for it.
+        var page = await Eventually.Get(() => Client.GetFromJsonAsync<JsonElement>($"/api/chats?q=Pager%20{tag}&perPage=2", _ct),
+            p => p.GetProperty("totalItems").GetInt32() == 3 && p.GetProperty("items")[0].GetProperty("name").GetString() == names[2]);
         Assert.Equal(3, page.GetProperty("totalItems").GetInt32());
         Assert.Equal(2, page.GetProperty("totalPages").GetInt32());
         Assert.Equal(2, page.GetProperty("perPage").GetInt32());

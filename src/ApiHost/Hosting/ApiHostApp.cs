@@ -1,5 +1,6 @@
 using MessengerAutoReply.ApiHost.Api;
 using MessengerAutoReply.ApiHost.Stream;
+using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Orleans.Configuration;
@@ -95,6 +96,7 @@ public static partial class ApiHostApp
         api.MapMessages();
         api.MapStream();
         api.MapMedia();
+        app.MapTelegramWebhook();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MessengerAutoReply");
         app.Lifetime.ApplicationStarted.Register(() => AnnounceStart(logger, settings, apiKey));

@@ -2,6 +2,7 @@ using MessengerAutoReply.Archive;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
 using MessengerAutoReply.Media;
+using MessengerAutoReply.Telegram;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +30,7 @@ public static class SiloSetup
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
+        services.AddTelegramChannel(settings);
         services.TryAddSingleton<GatewayRegistry>();
         if (settings.Hosting.ClusterMode)
         {
@@ -93,6 +95,7 @@ public static class SiloSetup
     public static IServiceCollection AddMessengerSiloWorkers(this IServiceCollection services)
     {
         services.AddHostedService<PendingWorkSweeper>();
+        services.AddTelegramWorkers();
         return services;
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class TelegramOptions
     public int GroupLimit { get; init; } = 20;
     public TimeSpan GroupWindow { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>Added to every window: requests start in order but may arrive at Telegram a little apart.</summary>
-    public TimeSpan PacingMargin { get; init; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan PacingMargin { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>A 429 asking for a longer wait is handed back to the chat grain as transient (it retries with backoff).</summary>
     public TimeSpan MaxRetryAfterWait { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -91,7 +91,7 @@ public sealed partial class TelegramOptions
             GlobalLimit = read.Int("TELEGRAM_RATE_PER_SECOND", 30, 1, 1000),
             PrivateChatInterval = read.Duration("TELEGRAM_CHAT_INTERVAL", TimeSpan.FromSeconds(1)),
             GroupLimit = read.Int("TELEGRAM_GROUP_RATE_PER_MINUTE", 20, 1, 1000),
-            PacingMargin = read.Duration("TELEGRAM_PACING_MARGIN", TimeSpan.FromMilliseconds(50)),
+            PacingMargin = read.Duration("TELEGRAM_PACING_MARGIN", TimeSpan.FromMilliseconds(100)),
             MaxRetryAfterWait = read.Duration("TELEGRAM_MAX_RETRY_AFTER_WAIT", TimeSpan.FromSeconds(30)),
             SendTimeout = read.Duration("TELEGRAM_SEND_TIMEOUT", TimeSpan.FromSeconds(30)),
             MaxDownloadBytes = read.Int("TELEGRAM_MAX_DOWNLOAD_MB", 20, 1, 100_000) * (1L << 20),

@@ -32,13 +32,19 @@ public sealed partial class TelegramReceiverGrain(
     TelegramClients clients,
     TelegramIngress ingress,
     TimeProvider time,
-    ILogger<TelegramReceiverGrain> logger) : Grain, ITelegramReceiverGrain
+    IHostApplicationLifetime lifetime,
+    ILogger<TelegramReceiverGrain> logger) : Grain, ITelegramReceiverGrain, IDisposable
 {
+    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenRegistration _stopping;
     private bool _running;
     private bool _tokenRejected;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // Deactivation waits for a running timer callback, so a pending long poll would hold a shutdown for the
+        // whole poll timeout: the host's stopping signal ends it at once.
+        _stopping = lifetime.ApplicationStopping.Register(() => _stop.Cancel());
         // Interleave: the loop awaits long polls while Ensure calls keep being answered. KeepAlive: an idle
         // activation must not be collected mid-poll.
         this.RegisterGrainTimer(RunAsync, new GrainTimerCreationOptions(TimeSpan.Zero, TimeSpan.FromSeconds(1)) { Interleave = true, KeepAlive = true });
@@ -47,13 +53,28 @@ public sealed partial class TelegramReceiverGrain(
 
     public Task EnsureAsync() => Task.CompletedTask;
 
-    private async Task RunAsync(CancellationToken cancellationToken)
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_running || _tokenRejected)
+        _stop.Cancel();
+        _stopping.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _stop.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken timerToken)
+    {
+        if (_running || _tokenRejected || _stop.IsCancellationRequested)
         {
             return;
         }
         _running = true;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timerToken, _stop.Token);
+        var cancellationToken = linked.Token;
         try
         {
             if (!await StartAsync(cancellationToken) || options.WebhookMode)

@@ -6,7 +6,9 @@ namespace MessengerAutoReply.Telegram;
 /// <summary>
 /// The one outbound queue of this process for Telegram: starts each send only when the bot-wide window
 /// (about 30/s) and the chat's window (1/s private, 20/min group) allow it, so a burst draws no 429 in the
-/// first place. One send per chat at a time, in arrival order. A 429 blocks only its chat for retry_after;
+/// first place. Windows count a send from its start until its answer came back plus the window, so a request
+/// that reached Telegram late (a slow connection, a busy thread pool) still cannot overrun the limit there.
+/// One send per chat at a time, in arrival order. A 429 blocks only its chat for retry_after;
 /// every other chat keeps flowing. The pacing is per process: several silos each pace on their own.
 /// </summary>
 public sealed partial class TelegramSendQueue : IDisposable
@@ -17,7 +19,8 @@ public sealed partial class TelegramSendQueue : IDisposable
     private readonly Lock _gate = new();
     private readonly LinkedList<Job> _pending = new();
     private readonly Dictionary<long, ChatPace> _chats = [];
-    private readonly Queue<DateTimeOffset> _global = new();
+    private readonly List<Slot> _global = [];
+    private DateTimeOffset _lastStart = DateTimeOffset.MinValue;
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
@@ -61,6 +64,7 @@ public sealed partial class TelegramSendQueue : IDisposable
         while (!_stop.IsCancellationRequested)
         {
             Job? job = null;
+            Slot? slot = null;
             TimeSpan wait;
             Task wake;
             lock (_gate)
@@ -69,17 +73,17 @@ public sealed partial class TelegramSendQueue : IDisposable
                 var next = Pick(now, out job);
                 if (job is not null)
                 {
-                    var pace = PaceOf(job.ChatId);
-                    pace.InFlight = true;
-                    pace.Sent.Enqueue(now);
-                    _global.Enqueue(now);
+                    PaceOf(job.ChatId).InFlight = true;
+                    slot = new Slot();
+                    _global.Add(slot);
+                    _lastStart = now;
                 }
                 wait = next == DateTimeOffset.MaxValue ? TimeSpan.FromMinutes(5) : next - now;
                 wake = _wake.Task;
             }
             if (job is not null)
             {
-                _ = Task.Run(() => RunAsync(job));
+                _ = Task.Run(() => RunAsync(job, slot!));
                 continue;
             }
             try
@@ -98,11 +102,15 @@ public sealed partial class TelegramSendQueue : IDisposable
     {
         picked = null;
         var margin = _options.PacingMargin;
-        while (_global.Count > 0 && _global.Peek() + _options.GlobalWindow + margin <= now)
+        _global.RemoveAll(s => s.End + _options.GlobalWindow + margin <= now);
+        // Evenly spaced rather than in bursts, so the bot-wide window never fills up all at once.
+        var globalReady = _lastStart + (_options.GlobalWindow + margin) / _options.GlobalLimit;
+        if (_global.Count >= _options.GlobalLimit)
         {
-            _global.Dequeue();
+            // Full: the next slot frees up a window after the oldest finished send; with all in flight, a completion wakes us.
+            var freed = _global.Where(s => s.End is not null).Select(s => s.End!.Value + _options.GlobalWindow + margin).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+            globalReady = Max(globalReady, freed);
         }
-        var globalReady = _global.Count < _options.GlobalLimit ? now : _global.Peek() + _options.GlobalWindow + margin;
         var earliest = DateTimeOffset.MaxValue;
         for (var node = _pending.First; node is not null;)
         {
@@ -147,7 +155,7 @@ public sealed partial class TelegramSendQueue : IDisposable
         return Max(ready, pace.BlockedUntil);
     }
 
-    private async Task RunAsync(Job job)
+    private async Task RunAsync(Job job, Slot slot)
     {
         Attempt attempt;
         try
@@ -164,11 +172,14 @@ public sealed partial class TelegramSendQueue : IDisposable
         }
         lock (_gate)
         {
+            var now = _time.GetUtcNow();
+            slot.End = now;
             var pace = PaceOf(job.ChatId);
             pace.InFlight = false;
+            pace.Sent.Enqueue(now);
             if (attempt.RetryAfter is { } retryAfter)
             {
-                pace.BlockedUntil = _time.GetUtcNow() + retryAfter;
+                pace.BlockedUntil = now + retryAfter;
                 if (retryAfter <= _options.MaxRetryAfterWait && !job.Cancellation.IsCancellationRequested)
                 {
                     // Back at the head: it stays before this chat's later messages; other chats are not held up.
@@ -235,6 +246,11 @@ public sealed partial class TelegramSendQueue : IDisposable
         public CancellationToken Cancellation { get; } = cancellation;
         public TaskCompletionSource<DeliveryResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenRegistration Registration { get; set; }
+    }
+
+    private sealed class Slot
+    {
+        public DateTimeOffset? End { get; set; }
     }
 
     private sealed class ChatPace

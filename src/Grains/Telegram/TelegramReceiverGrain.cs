@@ -39,6 +39,7 @@ public sealed partial class TelegramReceiverGrain(
     private CancellationTokenRegistration _stopping;
     private bool _running;
     private bool _tokenRejected;
+    private bool _started;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -77,7 +78,16 @@ public sealed partial class TelegramReceiverGrain(
         var cancellationToken = linked.Token;
         try
         {
-            if (!await StartAsync(cancellationToken) || options.WebhookMode)
+            if (!_started)
+            {
+                _started = await StartAsync(cancellationToken);
+                if (_started && options.WebhookMode)
+                {
+                    // Telegram calls us from now on; the activation only has to exist so the keepers see it.
+                    return;
+                }
+            }
+            if (!_started || options.WebhookMode)
             {
                 return;
             }

@@ -26,16 +26,14 @@ public sealed partial class TelegramCrashTests
         var chatId = ChatIdOf(user.Id);
 
         // Queued before the start, so the first getUpdates returns all 100 in one batch. One chat's updates are
-        // handed over in order, one durable write each, and the batch's offset is persisted only after the 100th:
-        // killing at the first acceptance lands inside the window.
-        for (var i = 1; i <= 100; i++)
-        {
-            fake.EnqueueText($"message {i}", from: user);
-        }
+        // handed over in order, one durable write each, and the batch's offset is persisted only after the 100th.
+        // A voice note's file is fetched right after its message is stored, so the first getFile at the fake marks
+        // the first acceptance (with no log-pipe delay): killing then lands inside the window.
+        var updates = Enumerable.Range(0, 100).Select(_ => fake.EnqueueVoice(from: user)).ToList();
         var first = ServiceProcess.Start(dir.Path, fake);
         await using (first)
         {
-            await first.WaitForLineAsync(l => HandOff().IsMatch(l));
+            await fake.WaitForCallAsync("getFile", timeout: TimeSpan.FromSeconds(60), cancellationToken: Ct);
             first.Kill();
         }
         Assert.True(fake.PendingUpdateCount > 0, "the kill came after the updates were confirmed");
@@ -46,7 +44,8 @@ public sealed partial class TelegramCrashTests
         var messages = await WaitForMessagesAsync(second.Client, chatId, l => l.Count >= 100, "100 messages after the restart", TimeSpan.FromSeconds(30));
 
         Assert.Equal(100, messages.Count);
-        Assert.Equal(Enumerable.Range(1, 100).Select(i => $"message {i}"), messages.OrderBy(m => int.Parse(m.PlatformMessageId, CultureInfo.InvariantCulture)).Select(m => m.Content));
+        Assert.Equal(updates.Select(u => u.MessageId!.Value), messages.Select(m => int.Parse(m.PlatformMessageId, CultureInfo.InvariantCulture)).Order());
+        Assert.All(messages, m => Assert.Equal("voice", m.Type));
         // No update was accepted twice across both processes (the first may die between a durable write and its
         // log line, so "at most once" is what the logs can show), and the second saw redelivered ones as duplicates.
         var accepted = second.Lines.Concat(first.Lines).Select(l => HandOff().Match(l))

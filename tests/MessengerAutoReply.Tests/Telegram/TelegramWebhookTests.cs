@@ -54,7 +54,11 @@ public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClas
     [Fact]
     public async Task SetWebhook_carries_the_generated_secret_and_the_update_types()
     {
-        var call = Fake.CallsTo("setWebhook").First(c => c.StatusCode == 200);
+        // Once per activation: the receiver's timer keeps ticking but must not set the webhook again.
+        await fixture.Service.Grains.GetGrain<MessengerAutoReply.Telegram.ITelegramReceiverGrain>("telegram").EnsureAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        var call = Assert.Single(Fake.CallsTo("setWebhook"));
+        Assert.Equal(1, Fake.CallCount("getMe"));
         Assert.Equal($"{fixture.Service.BaseUri}webhooks/telegram", call.Parameters["url"]);
         Assert.Equal(File.ReadAllText(Path.Combine(fixture.DataDir, "telegram-webhook-secret")).Trim(), fixture.Secret);
         Assert.True(fixture.Secret.Length >= 32);

@@ -1,6 +1,7 @@
 using MessengerAutoReply.ApiHost.Api;
 using MessengerAutoReply.ApiHost.Brevo;
 using MessengerAutoReply.ApiHost.Stream;
+using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Orleans.Configuration;
@@ -97,6 +98,7 @@ public static partial class ApiHostApp
         api.MapMessages();
         api.MapStream();
         api.MapMedia();
+        app.MapTelegramWebhook();
         app.MapBrevoWebhook();
 
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MessengerAutoReply");

@@ -26,7 +26,7 @@ public sealed partial class RequestLog(RequestDelegate next, ILogger<RequestLog>
     private partial void LogRequest(string method, string path, string query, int status, double elapsedMs);
 }
 
-public static class Redaction
+public static partial class Redaction
 {
     private static readonly string[] SecretQueryKeys = ["apikey", "api_key", "token", "secret"];
 
@@ -45,6 +45,13 @@ public static class Redaction
         }
         return value;
     }
+
+    /// <summary><c>/bot123:ABC/sendMessage</c> → <c>/bot***/sendMessage</c>.</summary>
+    public static string BotApiUrl(Uri uri) =>
+        $"{uri.GetLeftPart(UriPartial.Authority)}{BotToken().Replace(uri.AbsolutePath, "/bot***/")}";
+
+    [System.Text.RegularExpressions.GeneratedRegex("/bot[^/]+/")]
+    private static partial System.Text.RegularExpressions.Regex BotToken();
 
     public static string Query(QueryString query)
     {

@@ -25,7 +25,15 @@ public static class Telemetry
                     activity.SetTag("url.path", Redaction.Path(request.Path));
                     activity.SetTag("url.query", Redaction.Query(request.QueryString));
                 })
-                .AddHttpClientInstrumentation()
+                .AddHttpClientInstrumentation(o => o.EnrichWithHttpRequestMessage = (activity, request) =>
+                {
+                    // Bot API URLs carry the token in their path (/bot<token>/method, /file/bot<token>/...).
+                    if (request.RequestUri is { } uri && uri.AbsolutePath.Contains("/bot", StringComparison.Ordinal))
+                    {
+                        activity.SetTag("url.full", Redaction.BotApiUrl(uri));
+                        activity.DisplayName = request.Method.Method;
+                    }
+                })
                 .AddOtlpExporter())
             .WithMetrics(metrics => metrics
                 .AddMeter(MeterName, "Microsoft.Orleans")

@@ -4,6 +4,7 @@ using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
 using MessengerAutoReply.Media;
+using MessengerAutoReply.Telegram;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -40,6 +41,7 @@ public static class SiloSetup
         services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
+        services.AddTelegramChannel(settings);
         services.TryAddSingleton<GatewayRegistry>();
         services.AddBrevo(settings);
         if (settings.Hosting.ClusterMode)
@@ -106,6 +108,7 @@ public static class SiloSetup
     {
         services.AddHostedService<Ai.AiStartupNotes>();
         services.AddHostedService<PendingWorkSweeper>();
+        services.AddTelegramWorkers();
         return services;
     }
 }

@@ -51,6 +51,10 @@ public static class Limits
             await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
             return Results.Ok();
         });
+        // SQLite takes one writer at a time; queueing writers here (asynchronously) instead of letting them
+        // collide keeps Microsoft.Data.Sqlite out of its busy-retry sleep, so this is the disk's own price.
+        var writeGate = new SemaphoreSlim(1, 1);
+        var ungated = Environment.GetEnvironmentVariable("BENCH_SQLITE_UNGATED") == "1";
         app.MapPost("/sqlite", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
@@ -60,7 +64,21 @@ public static class Limits
             await using var command = connection.CreateCommand();
             command.CommandText = "INSERT INTO accepted (data) VALUES ($data)";
             command.Parameters.AddWithValue("$data", body.ToArray());
-            await command.ExecuteNonQueryAsync(context.RequestAborted);
+            // BENCH_SQLITE_UNGATED=1 shows what colliding writers cost (README, Performance).
+            if (ungated)
+            {
+                await command.ExecuteNonQueryAsync(context.RequestAborted);
+                return Results.Ok();
+            }
+            await writeGate.WaitAsync(context.RequestAborted);
+            try
+            {
+                await command.ExecuteNonQueryAsync(context.RequestAborted);
+            }
+            finally
+            {
+                writeGate.Release();
+            }
             return Results.Ok();
         });
         await app.RunAsync();

@@ -4,7 +4,6 @@ using MessengerAutoReply.ApiHost.Hosting;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Hosting;
 
@@ -193,17 +192,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         try
         {
             var app = ApiHostApp.Build(args[1..], configure: builder =>
-            {
-                builder.UseOrleans(silo => silo.AddMemoryGrainStorage(StorageNames.Chats));
-                if (Environment.GetEnvironmentVariable("BENCH_DIAG_NO_PENDING") == "1")
-                {
-                    builder.Services.AddSingleton<IPendingWorkRegistry, DiagNoPending>();
-                }
-                if (Environment.GetEnvironmentVariable("BENCH_DIAG_NO_ARCHIVE") == "1")
-                {
-                    builder.Services.AddSingleton<MessengerAutoReply.Archive.IChatArchive, DiagNoArchive>();
-                }
-            });
+                builder.UseOrleans(silo => silo.AddMemoryGrainStorage(StorageNames.Chats)));
             await app.RunAsync();
             return 0;
         }
@@ -218,17 +207,3 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     }
 }
 
-internal sealed class DiagNoPending : IPendingWorkRegistry
-{
-    public Task SetAsync(string chatId, bool pending) => Task.CompletedTask;
-    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
-}
-
-internal sealed class DiagNoArchive : MessengerAutoReply.Archive.IChatArchive
-{
-    public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken) => Task.CompletedTask;
-    public Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken) => Task.FromResult<Chat?>(null);
-    public Task<MessengerAutoReply.Archive.Paged<Chat>> ListChatsAsync(MessengerAutoReply.Archive.ChatQuery query, CancellationToken cancellationToken) => Task.FromResult(MessengerAutoReply.Archive.Paged.Of<Chat>(1, 1, 0, []));
-    public Task<MessengerAutoReply.Archive.Paged<ChatMessage>> ListMessagesAsync(string chatId, MessengerAutoReply.Archive.MessageQuery query, CancellationToken cancellationToken) => Task.FromResult(MessengerAutoReply.Archive.Paged.Of<ChatMessage>(1, 1, 0, []));
-}

@@ -11,9 +11,11 @@ namespace MessengerAutoReply.Archive;
 public sealed class SqliteChatArchive : IChatArchive
 {
     private readonly string _connectionString;
+    private readonly string _databasePath;
 
     public SqliteChatArchive(string databasePath)
     {
+        _databasePath = databasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -58,7 +60,7 @@ public sealed class SqliteChatArchive : IChatArchive
         command.Parameters.AddWithValue("$name", (object?)chat.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$updated", SortableTime(chat.Updated));
         command.Parameters.AddWithValue("$json", JsonSerializer.Serialize(chat, ArchiveJson.Options));
-        await Run(() => command.ExecuteNonQueryAsync(cancellationToken));
+        await Run(() => Hosting.SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync(cancellationToken), cancellationToken));
     }
 
     public async Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
@@ -73,7 +75,7 @@ public sealed class SqliteChatArchive : IChatArchive
         command.Parameters.AddWithValue("$chatId", message.ChatId);
         command.Parameters.AddWithValue("$timestamp", SortableTime(message.Timestamp));
         command.Parameters.AddWithValue("$json", JsonSerializer.Serialize(message, ArchiveJson.Options));
-        await Run(() => command.ExecuteNonQueryAsync(cancellationToken));
+        await Run(() => Hosting.SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync(cancellationToken), cancellationToken));
     }
 
     public async Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken)

@@ -8,9 +8,11 @@ namespace MessengerAutoReply.Hosting;
 public sealed class SqlitePendingWorkRegistry : IPendingWorkRegistry
 {
     private readonly string _connectionString;
+    private readonly string _databasePath;
 
     public SqlitePendingWorkRegistry(string databasePath)
     {
+        _databasePath = databasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, DefaultTimeout = 30 }.ToString();
         using var connection = new SqliteConnection(_connectionString);
@@ -29,7 +31,7 @@ public sealed class SqlitePendingWorkRegistry : IPendingWorkRegistry
             ? "INSERT INTO pending_chats (chat_id) VALUES ($id) ON CONFLICT DO NOTHING"
             : "DELETE FROM pending_chats WHERE chat_id = $id";
         command.Parameters.AddWithValue("$id", chatId);
-        await command.ExecuteNonQueryAsync();
+        await SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync());
     }
 
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)

@@ -11,11 +11,13 @@ namespace MessengerAutoReply.Hosting;
 public sealed class SqliteGrainStorage : IGrainStorage
 {
     private readonly string _connectionString;
+    private readonly string _databasePath;
     private readonly Serializer _serializer;
 
     public SqliteGrainStorage(string databasePath, Serializer serializer)
     {
         _serializer = serializer;
+        _databasePath = databasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -84,7 +86,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
         command.Parameters.AddWithValue("$name", stateName);
         command.Parameters.AddWithValue("$id", grainId.ToString());
         command.Parameters.AddWithValue("$data", data);
-        if (await command.ExecuteNonQueryAsync() != 1)
+        if (await SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync()) != 1)
         {
             throw new InconsistentStateException($"State of {grainId} changed underneath (expected version {grainState.ETag ?? "none"}).");
         }
@@ -99,7 +101,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
         command.CommandText = "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id";
         command.Parameters.AddWithValue("$name", stateName);
         command.Parameters.AddWithValue("$id", grainId.ToString());
-        await command.ExecuteNonQueryAsync();
+        await SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync());
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();

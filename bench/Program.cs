@@ -193,7 +193,7 @@ await Phase("embedded default (SQLite grain state)", async () =>
         var f = await Scenarios.FanOutAsync(context, service, subscribers, 3_000_000_000 + subscribers * 100L);
         report.Row("fan-out (SQLite)", $"{subscribers} SSE subscribers, {f.Messages} messages at {Report.N(profile.FanOutRate)}/s",
             $"{Report.N(f.EventsPerSecond)} events/s", $"lag p50 {Report.Ms(f.Lag.P50)} / p99 {Report.Ms(f.Lag.P99)}",
-            $"{Report.N(f.Delivered)} of {Report.N(f.Expected)} delivered" + (f.Dropped > 0 ? $", {f.Dropped} dropped" : ""));
+            $"{Report.N(f.Delivered)} of {Report.N(f.Expected)} messages delivered" + (f.Dropped > 0 ? $", {f.Dropped} dropped" : ""));
         report.Set($"fanout_{subscribers}_events_per_s", f.EventsPerSecond);
         report.Set($"fanout_{subscribers}_lag_p50_ms", f.Lag.P50);
         report.Set($"fanout_{subscribers}_lag_p99_ms", f.Lag.P99);

@@ -45,7 +45,7 @@ public sealed class AutoReplyCrashTests
             await openAI.WaitForAsync(o => o.ActiveRuns > 0, TimeSpan.FromSeconds(60), Ct);
             first.Kill();
         }
-        Assert.Empty(telegram.SentMessages.Where(m => m.ChatId == update.ChatId));
+        Assert.DoesNotContain(telegram.SentMessages, m => m.ChatId == update.ChatId);
 
         await using var second = ServiceProcess.Start(environment);
         await telegram.WaitForSentMessageAsync(m => m.ChatId == update.ChatId, TimeSpan.FromSeconds(60), Ct);

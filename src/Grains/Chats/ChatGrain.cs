@@ -32,6 +32,7 @@ public sealed partial class ChatGrain(
     private bool _deliveryRunning;
     private bool _archiveRunning;
     private bool _mediaRunning;
+    private bool _adoptionChecked;
     private bool _registeredPending;
     private IGrainTimer? _retryTimer;
     private DateTimeOffset _retryDue = DateTimeOffset.MaxValue;
@@ -83,6 +84,7 @@ public sealed partial class ChatGrain(
             return new ReceiveResult(ReceiveOutcome.Duplicate, S.Recent.Find(m => !m.IsIncoming && m.PlatformMessageId == message.PlatformMessageId));
         }
 
+        await AdoptArchivedChatAsync();
         var chat = EnsureChat(message.Chat, now);
         var stored = new ChatMessage
         {
@@ -147,6 +149,7 @@ public sealed partial class ChatGrain(
         }
 
         var now = time.GetUtcNow();
+        await AdoptArchivedChatAsync();
         var chat = EnsureChat(request.Chat!, now);
         var messages = AddOutgoing(chat, request.Text, request.DeliveryKey, request.ResponseMode, request.SenderName, now, deliver: true);
         chat = S.Chat!;
@@ -346,6 +349,31 @@ public sealed partial class ChatGrain(
         else if (error is null)
         {
             await KickWorkAsync();
+        }
+    }
+
+    /// <summary>
+    /// A chat the archive knows but this grain does not (an operator's existing PocketBase, the original
+    /// service's records) keeps what it had: autoMode, openAIThreadId, name. Asked once, on first contact.
+    /// </summary>
+    private async Task AdoptArchivedChatAsync()
+    {
+        if (S.Chat is not null || _adoptionChecked)
+        {
+            return;
+        }
+        _adoptionChecked = true;
+        try
+        {
+            if (await archive.GetChatAsync(ChatId, CancellationToken.None) is { } archived)
+            {
+                S.Chat = archived with { Id = ChatId, AiRunning = false };
+            }
+        }
+        catch (Exception ex)
+        {
+            // The archive may be down; the chat starts from the defaults and the archive write will merge.
+            LogAdoptionFailed(ex, ChatId);
         }
     }
 
@@ -633,6 +661,9 @@ public sealed partial class ChatGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording pending work of chat {ChatId} failed")]
     private partial void LogPendingRegistryFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat {ChatId} could not be looked up in the archive; it starts from the defaults")]
+    private partial void LogAdoptionFailed(Exception ex, string chatId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting background work of chat {ChatId} back to its grain failed")]
     private partial void LogReportFailed(Exception ex, string chatId);

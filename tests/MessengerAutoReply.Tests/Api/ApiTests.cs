@@ -210,6 +210,31 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_chat_the_archive_already_knows_keeps_its_settings_on_first_contact()
+    {
+        // As after a migration: the archive has the chat (autoMode off, an old thread id), the grain has nothing.
+        var platformChatId = NewChatId();
+        var archive = (MessengerAutoReply.Archive.IChatArchive)fixture.Service.App.Services.GetService(typeof(MessengerAutoReply.Archive.IChatArchive))!;
+        var chatId = ChatIds.ForChat(Sources.Telegram, platformChatId);
+        await archive.UpsertChatAsync(new Chat
+        {
+            Id = chatId,
+            PlatformChatId = platformChatId,
+            Source = Sources.Telegram,
+            Platform = Platforms.Telegram,
+            Name = "Migrated",
+            AutoMode = false,
+            OpenAIThreadId = "thread_legacy",
+            Updated = DateTimeOffset.UtcNow.AddDays(-30),
+        }, _ct);
+
+        await Receive(platformChatId, "1", "back again");
+        var chat = await fixture.Service.Grains.GetGrain<IChatGrain>(chatId).GetAsync();
+        Assert.False(chat!.AutoMode);
+        Assert.Equal("thread_legacy", chat.OpenAIThreadId);
+    }
+
+    [Fact]
     public async Task Unknown_chats_are_404()
     {
         using var patch = await Client.PatchAsJsonAsync("/api/chats/zzzzzzzzzzzzzzz/autoMode", new { autoMode = true }, _ct);

@@ -542,13 +542,23 @@ public sealed partial class ChatGrain(
         {
             foreach (var op in batch)
             {
-                if (op.Chat is not null)
+                try
                 {
-                    await archive.UpsertChatAsync(op.Chat, CancellationToken.None);
+                    if (op.Chat is not null)
+                    {
+                        await archive.UpsertChatAsync(op.Chat, CancellationToken.None);
+                    }
+                    if (op.Message is not null)
+                    {
+                        await archive.UpsertMessageAsync(op.Message, CancellationToken.None);
+                    }
                 }
-                if (op.Message is not null)
+                catch (ArchiveRejectedException ex)
                 {
-                    await archive.UpsertMessageAsync(op.Message, CancellationToken.None);
+                    // Set aside, loudly: holding it would stop every later write of this chat for good. The
+                    // record itself is not lost: it is in grain state and went out on the stream.
+                    archiveBacklog.Rejected();
+                    LogArchiveRejected(ChatId, op.Sequence, ex.Message);
                 }
                 done = op.Sequence;
             }
@@ -652,6 +662,9 @@ public sealed partial class ChatGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The file of {MessageId} in chat {ChatId} is stored without its content: {Error}")]
     private partial void LogMediaUnavailable(string messageId, string chatId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The archive refuses write {Sequence} of chat {ChatId}; it is set aside: {Reason}")]
+    private partial void LogArchiveRejected(string chatId, long sequence, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive write for chat {ChatId} failed, {Backlog} writes kept for retry: {Error}")]
     private partial void LogArchiveRetry(string chatId, int backlog, string error);

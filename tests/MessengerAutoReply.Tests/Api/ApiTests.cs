@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MessengerAutoReply.Tests.Api;
 
@@ -315,5 +316,46 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await Eventually.True(() => fixture.Service.Logs.Lines.Any(l => l.Contains("/api/chats", StringComparison.Ordinal)), what: "request logged");
         Assert.DoesNotContain(fixture.Service.Logs.Lines, l => l.Contains(TestService.ApiKey, StringComparison.Ordinal));
         Assert.Contains(fixture.Service.Logs.Lines, l => l.Contains("apiKey=***", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>An archive that refuses some records for their content, as a PocketBase with an operator's rule would.</summary>
+internal sealed class PickyArchive(MessengerAutoReply.Archive.IChatArchive inner) : MessengerAutoReply.Archive.IChatArchive
+{
+    public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) => inner.UpsertChatAsync(chat, cancellationToken);
+
+    public Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken) =>
+        message.Content?.Contains("poison", StringComparison.Ordinal) == true
+            ? throw new MessengerAutoReply.Archive.ArchiveRejectedException("content: validation_required")
+            : inner.UpsertMessageAsync(message, cancellationToken);
+
+    public Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken) => inner.GetChatAsync(chatId, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<Chat>> ListChatsAsync(MessengerAutoReply.Archive.ChatQuery query, CancellationToken cancellationToken) =>
+        inner.ListChatsAsync(query, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<ChatMessage>> ListMessagesAsync(string chatId, MessengerAutoReply.Archive.MessageQuery query, CancellationToken cancellationToken) =>
+        inner.ListMessagesAsync(chatId, query, cancellationToken);
+}
+
+public sealed class ArchiveRejectionTests
+{
+    [Fact]
+    public async Task A_record_the_archive_refuses_is_set_aside_and_later_writes_of_the_chat_flow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDir();
+        await using var service = await TestService.StartAsync(data.Path, configure: builder =>
+            builder.Services.AddSingleton<MessengerAutoReply.Archive.IChatArchive>(
+                new PickyArchive(new MessengerAutoReply.Archive.SqliteChatArchive(Path.Combine(data.Path, "archive.db")))));
+        var address = new ChatAddress { Source = Sources.Telegram, Platform = Platforms.Telegram, PlatformChatId = "31337", Name = "Picky" };
+        var grain = service.Grains.GetGrain<IChatGrain>(address.ChatId);
+        await grain.ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "1", Content = "poison pill" });
+        await grain.ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "2", Content = "after it" });
+
+        var page = await Eventually.Get(() => service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct),
+            p => p.GetProperty("totalItems").GetInt32() == 1, what: "the later message archived");
+        Assert.Equal("after it", page.GetProperty("items")[0].GetProperty("content").GetString());
+        Assert.Contains(service.Logs.Lines, l => l.Contains("refuses write", StringComparison.Ordinal));
     }
 }

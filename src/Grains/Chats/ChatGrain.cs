@@ -53,6 +53,13 @@ public sealed partial class ChatGrain(
 
     public ValueTask<Chat?> GetAsync() => ValueTask.FromResult(S.Chat);
 
+    public ValueTask<IReadOnlyList<ChatMessage>> GetUnarchivedAsync() =>
+        ValueTask.FromResult<IReadOnlyList<ChatMessage>>([.. S.ArchiveOutbox
+            .Where(op => op.Message is not null)
+            .Select(op => op.Message!)
+            .GroupBy(m => m.Id)
+            .Select(g => g.Last())]);
+
     public async Task<ReceiveResult> ReceiveAsync(InboundMessage message)
     {
         var now = time.GetUtcNow();

@@ -338,8 +338,58 @@ internal sealed class PickyArchive(MessengerAutoReply.Archive.IChatArchive inner
         inner.ListMessagesAsync(chatId, query, cancellationToken);
 }
 
+/// <summary>An archive that takes writes only when the test lets it: the archive lagging grain state.</summary>
+internal sealed class GatedArchive(MessengerAutoReply.Archive.IChatArchive inner) : MessengerAutoReply.Archive.IChatArchive
+{
+    public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken)
+    {
+        await Open.Task;
+        await inner.UpsertChatAsync(chat, cancellationToken);
+    }
+
+    public async Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    {
+        await Open.Task;
+        await inner.UpsertMessageAsync(message, cancellationToken);
+    }
+
+    public Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken) => inner.GetChatAsync(chatId, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<Chat>> ListChatsAsync(MessengerAutoReply.Archive.ChatQuery query, CancellationToken cancellationToken) =>
+        inner.ListChatsAsync(query, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<ChatMessage>> ListMessagesAsync(string chatId, MessengerAutoReply.Archive.MessageQuery query, CancellationToken cancellationToken) =>
+        inner.ListMessagesAsync(chatId, query, cancellationToken);
+}
+
 public sealed class ArchiveRejectionTests
 {
+    [Fact]
+    public async Task Messages_the_archive_does_not_have_yet_are_in_the_history_answer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDir();
+        var gated = new GatedArchive(new MessengerAutoReply.Archive.SqliteChatArchive(Path.Combine(data.Path, "archive.db")));
+        await using var service = await TestService.StartAsync(data.Path, configure: builder =>
+            builder.Services.AddSingleton<MessengerAutoReply.Archive.IChatArchive>(gated));
+        var address = new ChatAddress { Source = Sources.Telegram, Platform = Platforms.Telegram, PlatformChatId = "4711", Name = "Lag" };
+        await service.Grains.GetGrain<IChatGrain>(address.ChatId).ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "1", Content = "not archived yet" });
+
+        var page = await service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct);
+        Assert.Equal(1, page.GetProperty("totalItems").GetInt32());
+        Assert.Equal("not archived yet", page.GetProperty("items")[0].GetProperty("content").GetString());
+        var newestFirst = await service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages?sort=-timestamp", ct);
+        Assert.Equal(1, newestFirst.GetProperty("totalItems").GetInt32());
+
+        gated.Open.SetResult();
+        await Eventually.Get(() => gated.ListMessagesAsync(address.ChatId, new MessengerAutoReply.Archive.MessageQuery(), ct), p => p.TotalItems == 1);
+        var after = await Eventually.Get(() => service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct),
+            p => p.GetProperty("totalItems").GetInt32() == 1);
+        Assert.Single(after.GetProperty("items").EnumerateArray());
+    }
+
     [Fact]
     public async Task A_record_the_archive_refuses_is_set_aside_and_later_writes_of_the_chat_flow()
     {

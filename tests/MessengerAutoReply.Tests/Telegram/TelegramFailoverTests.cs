@@ -47,8 +47,10 @@ public sealed class TelegramFailoverTests(TelegramChatCluster fixture) : IClassF
         await fixture.Cluster.KillSiloAsync(host, TestContext.Current.CancellationToken);
         var second = fixture.Telegram.EnqueueText("after the crash");
         await StoredAsync(second.ChatId!.Value, TimeSpan.FromSeconds(30));
-        Assert.True(fixture.Cluster.TryGetGrainContext(receiver, out var now));
-        Assert.NotEqual(host.SiloAddress, now!.Address.SiloAddress);
+        var now = await Eventually.Get(
+            () => Task.FromResult(fixture.Cluster.TryGetGrainContext(receiver, out var context) ? context.Address.SiloAddress : null),
+            a => a is not null, what: "the poller active on a surviving silo");
+        Assert.NotEqual(host.SiloAddress, now);
     }
 
     private Task<Chat?> StoredAsync(long telegramChatId, TimeSpan timeout) =>

@@ -14,6 +14,8 @@ public sealed class ArchiveBacklog : IDisposable
 
     private readonly ConcurrentDictionary<string, (int Pending, bool Failing)> _chats = new();
     private readonly Meter _meter;
+    private readonly Counter<long> _rejected;
+    private long _rejectedTotal;
 
     public ArchiveBacklog(IMeterFactory? meters = null)
     {
@@ -22,6 +24,16 @@ public sealed class ArchiveBacklog : IDisposable
             "Archive writes (chats, messages) accepted but not yet stored in the archive");
         _meter.CreateObservableGauge("messenger.archive.failing_chats", () => FailingChats, "{chat}",
             "Chats whose last archive write failed and is waiting to be retried");
+        _rejected = _meter.CreateCounter<long>("messenger.archive.rejected", "{write}",
+            "Archive writes the archive refused for their content and that were set aside");
+    }
+
+    public long RejectedTotal => Interlocked.Read(ref _rejectedTotal);
+
+    public void Rejected()
+    {
+        Interlocked.Increment(ref _rejectedTotal);
+        _rejected.Add(1);
     }
 
     public int Pending => _chats.Values.Sum(c => c.Pending);

@@ -34,3 +34,9 @@ public sealed record MessageQuery(int Page = 1, int PerPage = 50, bool NewestFir
 
 /// <summary>The archive could not answer (down, locked): the caller should say 503, not guess.</summary>
 public sealed class ArchiveUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The archive answered, and will never take this record as it is (a validation rule the operator added, a
+/// unique index it breaks). Retrying cannot help: the write is set aside so the chat's later writes flow.
+/// </summary>
+public sealed class ArchiveRejectedException(string message, Exception? inner = null) : Exception(message, inner);

@@ -32,6 +32,7 @@ public sealed partial class ChatGrain(
     private bool _deliveryRunning;
     private bool _archiveRunning;
     private bool _mediaRunning;
+    private bool _adoptionChecked;
     private bool _registeredPending;
     private IGrainTimer? _retryTimer;
     private DateTimeOffset _retryDue = DateTimeOffset.MaxValue;
@@ -51,6 +52,13 @@ public sealed partial class ChatGrain(
     }
 
     public ValueTask<Chat?> GetAsync() => ValueTask.FromResult(S.Chat);
+
+    public ValueTask<IReadOnlyList<ChatMessage>> GetUnarchivedAsync() =>
+        ValueTask.FromResult<IReadOnlyList<ChatMessage>>([.. S.ArchiveOutbox
+            .Where(op => op.Message is not null)
+            .Select(op => op.Message!)
+            .GroupBy(m => m.Id)
+            .Select(g => g.Last())]);
 
     public async Task<ReceiveResult> ReceiveAsync(InboundMessage message)
     {
@@ -83,6 +91,7 @@ public sealed partial class ChatGrain(
             return new ReceiveResult(ReceiveOutcome.Duplicate, S.Recent.Find(m => !m.IsIncoming && m.PlatformMessageId == message.PlatformMessageId));
         }
 
+        await AdoptArchivedChatAsync();
         var chat = EnsureChat(message.Chat, now);
         var stored = new ChatMessage
         {
@@ -147,6 +156,7 @@ public sealed partial class ChatGrain(
         }
 
         var now = time.GetUtcNow();
+        await AdoptArchivedChatAsync();
         var chat = EnsureChat(request.Chat!, now);
         var messages = AddOutgoing(chat, request.Text, request.DeliveryKey, request.ResponseMode, request.SenderName, now, deliver: true);
         chat = S.Chat!;
@@ -349,6 +359,31 @@ public sealed partial class ChatGrain(
         }
     }
 
+    /// <summary>
+    /// A chat the archive knows but this grain does not (an operator's existing PocketBase, the original
+    /// service's records) keeps what it had: autoMode, openAIThreadId, name. Asked once, on first contact.
+    /// </summary>
+    private async Task AdoptArchivedChatAsync()
+    {
+        if (S.Chat is not null || _adoptionChecked)
+        {
+            return;
+        }
+        _adoptionChecked = true;
+        try
+        {
+            if (await archive.GetChatAsync(ChatId, CancellationToken.None) is { } archived)
+            {
+                S.Chat = archived with { Id = ChatId, AiRunning = false };
+            }
+        }
+        catch (Exception ex)
+        {
+            // The archive may be down; the chat starts from the defaults and the archive write will merge.
+            LogAdoptionFailed(ex, ChatId);
+        }
+    }
+
     private Chat EnsureChat(ChatAddress address, DateTimeOffset now) =>
         S.Chat ??= new Chat
         {
@@ -514,13 +549,23 @@ public sealed partial class ChatGrain(
         {
             foreach (var op in batch)
             {
-                if (op.Chat is not null)
+                try
                 {
-                    await archive.UpsertChatAsync(op.Chat, CancellationToken.None);
+                    if (op.Chat is not null)
+                    {
+                        await archive.UpsertChatAsync(op.Chat, CancellationToken.None);
+                    }
+                    if (op.Message is not null)
+                    {
+                        await archive.UpsertMessageAsync(op.Message, CancellationToken.None);
+                    }
                 }
-                if (op.Message is not null)
+                catch (ArchiveRejectedException ex)
                 {
-                    await archive.UpsertMessageAsync(op.Message, CancellationToken.None);
+                    // Set aside, loudly: holding it would stop every later write of this chat for good. The
+                    // record itself is not lost: it is in grain state and went out on the stream.
+                    archiveBacklog.Rejected();
+                    LogArchiveRejected(ChatId, op.Sequence, ex.Message);
                 }
                 done = op.Sequence;
             }
@@ -625,6 +670,9 @@ public sealed partial class ChatGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "The file of {MessageId} in chat {ChatId} is stored without its content: {Error}")]
     private partial void LogMediaUnavailable(string messageId, string chatId, string? error);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "The archive refuses write {Sequence} of chat {ChatId}; it is set aside: {Reason}")]
+    private partial void LogArchiveRejected(string chatId, long sequence, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Archive write for chat {ChatId} failed, {Backlog} writes kept for retry: {Error}")]
     private partial void LogArchiveRetry(string chatId, int backlog, string error);
 
@@ -633,6 +681,9 @@ public sealed partial class ChatGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Recording pending work of chat {ChatId} failed")]
     private partial void LogPendingRegistryFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat {ChatId} could not be looked up in the archive; it starts from the defaults")]
+    private partial void LogAdoptionFailed(Exception ex, string chatId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting background work of chat {ChatId} back to its grain failed")]
     private partial void LogReportFailed(Exception ex, string chatId);

@@ -14,6 +14,9 @@ public interface IChatGrain : IGrainWithStringKey
     /// <summary>The chat, or null when no message ever reached it.</summary>
     ValueTask<Chat?> GetAsync();
 
+    /// <summary>Messages whose newest version the archive does not have yet (it trails grain state, decision 4).</summary>
+    ValueTask<IReadOnlyList<ChatMessage>> GetUnarchivedAsync();
+
     /// <summary>Null when the chat does not exist.</summary>
     Task<Chat?> SetAutoModeAsync(bool autoMode);
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MessengerAutoReply.Tests.Api;
 
@@ -210,6 +211,31 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task A_chat_the_archive_already_knows_keeps_its_settings_on_first_contact()
+    {
+        // As after a migration: the archive has the chat (autoMode off, an old thread id), the grain has nothing.
+        var platformChatId = NewChatId();
+        var archive = (MessengerAutoReply.Archive.IChatArchive)fixture.Service.App.Services.GetService(typeof(MessengerAutoReply.Archive.IChatArchive))!;
+        var chatId = ChatIds.ForChat(Sources.Telegram, platformChatId);
+        await archive.UpsertChatAsync(new Chat
+        {
+            Id = chatId,
+            PlatformChatId = platformChatId,
+            Source = Sources.Telegram,
+            Platform = Platforms.Telegram,
+            Name = "Migrated",
+            AutoMode = false,
+            OpenAIThreadId = "thread_legacy",
+            Updated = DateTimeOffset.UtcNow.AddDays(-30),
+        }, _ct);
+
+        await Receive(platformChatId, "1", "back again");
+        var chat = await fixture.Service.Grains.GetGrain<IChatGrain>(chatId).GetAsync();
+        Assert.False(chat!.AutoMode);
+        Assert.Equal("thread_legacy", chat.OpenAIThreadId);
+    }
+
+    [Fact]
     public async Task Unknown_chats_are_404()
     {
         using var patch = await Client.PatchAsJsonAsync("/api/chats/zzzzzzzzzzzzzzz/autoMode", new { autoMode = true }, _ct);
@@ -290,5 +316,96 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         await Eventually.True(() => fixture.Service.Logs.Lines.Any(l => l.Contains("/api/chats", StringComparison.Ordinal)), what: "request logged");
         Assert.DoesNotContain(fixture.Service.Logs.Lines, l => l.Contains(TestService.ApiKey, StringComparison.Ordinal));
         Assert.Contains(fixture.Service.Logs.Lines, l => l.Contains("apiKey=***", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>An archive that refuses some records for their content, as a PocketBase with an operator's rule would.</summary>
+internal sealed class PickyArchive(MessengerAutoReply.Archive.IChatArchive inner) : MessengerAutoReply.Archive.IChatArchive
+{
+    public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) => inner.UpsertChatAsync(chat, cancellationToken);
+
+    public Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken) =>
+        message.Content?.Contains("poison", StringComparison.Ordinal) == true
+            ? throw new MessengerAutoReply.Archive.ArchiveRejectedException("content: validation_required")
+            : inner.UpsertMessageAsync(message, cancellationToken);
+
+    public Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken) => inner.GetChatAsync(chatId, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<Chat>> ListChatsAsync(MessengerAutoReply.Archive.ChatQuery query, CancellationToken cancellationToken) =>
+        inner.ListChatsAsync(query, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<ChatMessage>> ListMessagesAsync(string chatId, MessengerAutoReply.Archive.MessageQuery query, CancellationToken cancellationToken) =>
+        inner.ListMessagesAsync(chatId, query, cancellationToken);
+}
+
+/// <summary>An archive that takes writes only when the test lets it: the archive lagging grain state.</summary>
+internal sealed class GatedArchive(MessengerAutoReply.Archive.IChatArchive inner) : MessengerAutoReply.Archive.IChatArchive
+{
+    public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken)
+    {
+        await Open.Task;
+        await inner.UpsertChatAsync(chat, cancellationToken);
+    }
+
+    public async Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    {
+        await Open.Task;
+        await inner.UpsertMessageAsync(message, cancellationToken);
+    }
+
+    public Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken) => inner.GetChatAsync(chatId, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<Chat>> ListChatsAsync(MessengerAutoReply.Archive.ChatQuery query, CancellationToken cancellationToken) =>
+        inner.ListChatsAsync(query, cancellationToken);
+
+    public Task<MessengerAutoReply.Archive.Paged<ChatMessage>> ListMessagesAsync(string chatId, MessengerAutoReply.Archive.MessageQuery query, CancellationToken cancellationToken) =>
+        inner.ListMessagesAsync(chatId, query, cancellationToken);
+}
+
+public sealed class ArchiveRejectionTests
+{
+    [Fact]
+    public async Task Messages_the_archive_does_not_have_yet_are_in_the_history_answer()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDir();
+        var gated = new GatedArchive(new MessengerAutoReply.Archive.SqliteChatArchive(Path.Combine(data.Path, "archive.db")));
+        await using var service = await TestService.StartAsync(data.Path, configure: builder =>
+            builder.Services.AddSingleton<MessengerAutoReply.Archive.IChatArchive>(gated));
+        var address = new ChatAddress { Source = Sources.Telegram, Platform = Platforms.Telegram, PlatformChatId = "4711", Name = "Lag" };
+        await service.Grains.GetGrain<IChatGrain>(address.ChatId).ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "1", Content = "not archived yet" });
+
+        var page = await service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct);
+        Assert.Equal(1, page.GetProperty("totalItems").GetInt32());
+        Assert.Equal("not archived yet", page.GetProperty("items")[0].GetProperty("content").GetString());
+        var newestFirst = await service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages?sort=-timestamp", ct);
+        Assert.Equal(1, newestFirst.GetProperty("totalItems").GetInt32());
+
+        gated.Open.SetResult();
+        await Eventually.Get(() => gated.ListMessagesAsync(address.ChatId, new MessengerAutoReply.Archive.MessageQuery(), ct), p => p.TotalItems == 1);
+        var after = await Eventually.Get(() => service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct),
+            p => p.GetProperty("totalItems").GetInt32() == 1);
+        Assert.Single(after.GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task A_record_the_archive_refuses_is_set_aside_and_later_writes_of_the_chat_flow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var data = new TempDir();
+        await using var service = await TestService.StartAsync(data.Path, configure: builder =>
+            builder.Services.AddSingleton<MessengerAutoReply.Archive.IChatArchive>(
+                new PickyArchive(new MessengerAutoReply.Archive.SqliteChatArchive(Path.Combine(data.Path, "archive.db")))));
+        var address = new ChatAddress { Source = Sources.Telegram, Platform = Platforms.Telegram, PlatformChatId = "31337", Name = "Picky" };
+        var grain = service.Grains.GetGrain<IChatGrain>(address.ChatId);
+        await grain.ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "1", Content = "poison pill" });
+        await grain.ReceiveAsync(new InboundMessage { Chat = address, PlatformMessageId = "2", Content = "after it" });
+
+        var page = await Eventually.Get(() => service.Client.GetFromJsonAsync<JsonElement>($"/api/chats/{address.ChatId}/messages", ct),
+            p => p.GetProperty("totalItems").GetInt32() == 1, what: "the later message archived");
+        Assert.Equal("after it", page.GetProperty("items")[0].GetProperty("content").GetString());
+        Assert.Contains(service.Logs.Lines, l => l.Contains("refuses write", StringComparison.Ordinal));
     }
 }

@@ -29,6 +29,9 @@ public class ChatCluster(RedisServer redis) : IAsyncLifetime
 
     public ServiceSettings Settings { get; private set; } = null!;
 
+    /// <summary>False where a test configures a real platform adapter for "telegram" instead.</summary>
+    protected virtual bool UseRecordingGateway => true;
+
     protected virtual Task<IDictionary<string, string?>> ExtraSettingsAsync() => Task.FromResult<IDictionary<string, string?>>(new Dictionary<string, string?>());
 
     public async ValueTask InitializeAsync()
@@ -47,7 +50,10 @@ public class ChatCluster(RedisServer redis) : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMessengerRuntime(Settings);
-            silo.Services.AddSingleton<IMessengerGateway>(Gateway);
+            if (UseRecordingGateway)
+            {
+                silo.Services.AddSingleton<IMessengerGateway>(Gateway);
+            }
             silo.Services.AddSingleton<MessengerAutoReply.Media.IMediaFetcher>(Fetcher);
             silo.Services.AddMessengerSiloWorkers();
         });

@@ -29,7 +29,27 @@ public sealed partial class PocketBaseArchive(
     // When each source's chats were last scanned for ids: unknown ids must not trigger a scan per request.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _scans = new();
 
-    public async Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken)
+    public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) =>
+        RejectingAsync(() => UpsertChatCoreAsync(chat, cancellationToken), $"chat {chat.Id}");
+
+    /// <summary>
+    /// A 400 with field errors is PocketBase judging the record itself; no retry changes that. A missing
+    /// relation is the exception: the chat it points at may still be on its way.
+    /// </summary>
+    private static async Task RejectingAsync(Func<Task> write, string what)
+    {
+        try
+        {
+            await write();
+        }
+        catch (PocketBaseException ex) when (ex.Status == HttpStatusCode.BadRequest && ex.Error?.Data is { Count: > 0 }
+            && !ex.HasCode("validation_missing_rel_records"))
+        {
+            throw new ArchiveRejectedException($"PocketBase refuses {what}: {ex.Message}", ex);
+        }
+    }
+
+    private async Task UpsertChatCoreAsync(Chat chat, CancellationToken cancellationToken)
     {
         await schema.EnsureAsync(cancellationToken);
         var body = ChatRecord.From(chat, null);
@@ -65,7 +85,10 @@ public sealed partial class PocketBaseArchive(
         }
     }
 
-    public async Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    public Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken) =>
+        RejectingAsync(() => UpsertMessageCoreAsync(message, cancellationToken), $"message {message.Id}");
+
+    private async Task UpsertMessageCoreAsync(ChatMessage message, CancellationToken cancellationToken)
     {
         var info = await schema.EnsureAsync(cancellationToken);
         var chatRecordId = await ResolveChatRecordIdAsync(message.ChatId, message.Source, cancellationToken)

@@ -103,9 +103,10 @@ public static class ChatEndpoints
             items.AddRange(missing);
             total += missing.Count;
         }
+        // A page never holds more than perPage; an overflow at the oldest-first live edge shows once archived.
         items = newestFirst
-            ? [.. items.OrderByDescending(m => m.Timestamp)]
-            : [.. items.OrderBy(m => m.Timestamp)];
+            ? [.. items.OrderByDescending(m => m.Timestamp).Take(page.PerPage)]
+            : [.. items.OrderBy(m => m.Timestamp).Take(page.PerPage)];
         return page with { Items = items, TotalItems = total, TotalPages = total == 0 ? 0 : (total + page.PerPage - 1) / page.PerPage };
     }
 

@@ -40,3 +40,12 @@ public sealed class ArchiveUnavailableException(string message, Exception? inner
 /// unique index it breaks). Retrying cannot help: the write is set aside so the chat's later writes flow.
 /// </summary>
 public sealed class ArchiveRejectedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// An archive that can write several records in one transaction (one commit instead of one per record). Chat
+/// grains flush their outbox through it when the archive offers it; all or nothing, in order.
+/// </summary>
+public interface IBatchingChatArchive : IChatArchive
+{
+    Task UpsertBatchAsync(IReadOnlyList<(Chat? Chat, ChatMessage? Message)> records, CancellationToken cancellationToken);
+}

@@ -8,7 +8,7 @@ namespace MessengerAutoReply.Archive;
 /// The embedded archive: one SQLite file under the data folder. Rows keep the full record as JSON beside the
 /// columns that are queried, so adding a field never needs a migration.
 /// </summary>
-public sealed class SqliteChatArchive : IChatArchive
+public sealed class SqliteChatArchive : IBatchingChatArchive
 {
     private readonly string _connectionString;
     private readonly string _databasePath;
@@ -45,10 +45,41 @@ public sealed class SqliteChatArchive : IChatArchive
             """);
     }
 
-    public async Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken)
+    public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) =>
+        UpsertBatchAsync([(chat, null)], cancellationToken);
+
+    public Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken) =>
+        UpsertBatchAsync([(null, message)], cancellationToken);
+
+    public async Task UpsertBatchAsync(IReadOnlyList<(Chat? Chat, ChatMessage? Message)> records, CancellationToken cancellationToken)
     {
-        await using var connection = Open();
-        await using var command = connection.CreateCommand();
+        await Run(() => Hosting.SqliteWriteGate.WriteAsync(_databasePath, async () =>
+        {
+            await using var connection = Open();
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var (chat, message) in records)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                if (chat is not null)
+                {
+                    BindChat(command, chat);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                if (message is not null)
+                {
+                    command.Parameters.Clear();
+                    BindMessage(command, message);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            await transaction.CommitAsync(cancellationToken);
+            return 0;
+        }, cancellationToken));
+    }
+
+    private static void BindChat(SqliteCommand command, Chat chat)
+    {
         command.CommandText = """
             INSERT INTO chats (id, source, platform_chat_id, name, updated, json)
             VALUES ($id, $source, $platformChatId, $name, $updated, $json)
@@ -60,13 +91,10 @@ public sealed class SqliteChatArchive : IChatArchive
         command.Parameters.AddWithValue("$name", (object?)chat.Name ?? DBNull.Value);
         command.Parameters.AddWithValue("$updated", SortableTime(chat.Updated));
         command.Parameters.AddWithValue("$json", JsonSerializer.Serialize(chat, ArchiveJson.Options));
-        await Run(() => Hosting.SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync(cancellationToken), cancellationToken));
     }
 
-    public async Task UpsertMessageAsync(ChatMessage message, CancellationToken cancellationToken)
+    private static void BindMessage(SqliteCommand command, ChatMessage message)
     {
-        await using var connection = Open();
-        await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO messages (id, chat_id, timestamp, json) VALUES ($id, $chatId, $timestamp, $json)
             ON CONFLICT (id) DO UPDATE SET timestamp = excluded.timestamp, json = excluded.json
@@ -75,7 +103,6 @@ public sealed class SqliteChatArchive : IChatArchive
         command.Parameters.AddWithValue("$chatId", message.ChatId);
         command.Parameters.AddWithValue("$timestamp", SortableTime(message.Timestamp));
         command.Parameters.AddWithValue("$json", JsonSerializer.Serialize(message, ArchiveJson.Options));
-        await Run(() => Hosting.SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync(cancellationToken), cancellationToken));
     }
 
     public async Task<Chat?> GetChatAsync(string chatId, CancellationToken cancellationToken)

@@ -566,6 +566,13 @@ public sealed partial class ChatGrain(
         string? error = null;
         try
         {
+            if (archive is IBatchingChatArchive batching)
+            {
+                // One transaction for the whole outbox batch: one commit instead of one per record.
+                await batching.UpsertBatchAsync([.. batch.Select(op => (op.Chat, op.Message))], CancellationToken.None);
+                done = batch[^1].Sequence;
+                batch = [];
+            }
             foreach (var op in batch)
             {
                 try

@@ -124,8 +124,7 @@ public sealed partial class ChatGrain
                 var chat = SwitchAutoMode(true, now);
                 LogHandedBack(ChatId);
                 EnqueueArchive(chat: chat);
-                await state.WriteStateAsync();
-                await PublishAsync([ChatEvent.For(chat)]);
+                await PersistAsync([ChatEvent.For(chat)]);
             }
             else
             {
@@ -165,9 +164,7 @@ public sealed partial class ChatGrain
         var chat2 = S.Chat with { AiRunning = true };
         S.Chat = chat2;
         EnqueueArchive(chat: chat2);
-        await state.WriteStateAsync();
-        await TrackPendingAsync();
-        await PublishAsync([ChatEvent.For(chat2)]);
+        await PersistAsync([ChatEvent.For(chat2)]);
         StartRun(run, resume: false);
     }
 

@@ -441,12 +441,18 @@ public sealed partial class ChatGrain(
     /// <summary>Makes the change durable, tells subscribers, and starts whatever background work it needs.</summary>
     private async Task CommitAsync(IReadOnlyList<ChatEvent> events)
     {
+        await PersistAsync(events);
+        await KickWorkAsync();
+    }
+
+    /// <summary>Durable first, then told: used as is from inside KickWorkAsync, which must not recurse.</summary>
+    private async Task PersistAsync(IReadOnlyList<ChatEvent> events)
+    {
         await state.WriteStateAsync();
         archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         await TrackPendingAsync();
         // The change is durable already; a lost live event is repaired by the SSE resync.
         await PublishAsync(events);
-        await KickWorkAsync();
     }
 
     private bool HasPendingWork() =>

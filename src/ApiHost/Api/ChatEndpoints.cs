@@ -95,7 +95,8 @@ public static class ChatEndpoints
         var items = page.Items.Select(m => byId.Remove(m.Id, out var newer) ? newer : m).ToList();
         // Only what is newer than the page: an unarchived update of an older message belongs to another page.
         var newest = page.Items.Count == 0 ? DateTimeOffset.MinValue : page.Items.Max(m => m.Timestamp);
-        var missing = byId.Values.Where(m => m.Timestamp > newest).ToList();
+        // Same-millisecond messages (one platform batch) count as newer: those already on the page were replaced above.
+        var missing = byId.Values.Where(m => m.Timestamp >= newest).ToList();
         var total = page.TotalItems;
         var atLiveEdge = newestFirst ? page.Page == 1 : page.Page >= Math.Max(1, page.TotalPages);
         if (missing.Count > 0 && atLiveEdge)

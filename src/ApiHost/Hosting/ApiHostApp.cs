@@ -22,9 +22,9 @@ public static partial class ApiHostApp
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var settings = ServiceSettings.Load(builder.Configuration);
+        StreamOptions streamOptions = null!;
+        var settings = ServiceSettings.Load(builder.Configuration, read => streamOptions = ReadStreamOptions(read));
         var apiKey = ResolveApiKey(settings);
-        var streamOptions = ReadStreamOptions(builder.Configuration);
 
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -49,8 +49,8 @@ public static partial class ApiHostApp
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
         });
-        builder.Services.AddSingleton(apiKey);
-        builder.Services.AddSingleton(streamOptions);
+        builder.Services.AddValidatedOptions(apiKey);
+        builder.Services.AddValidatedOptions(streamOptions);
         builder.Services.AddSingleton<ChatEventHub>();
         builder.Services.AddHealthChecks()
             .AddCheck<OrleansHealthCheck>("orleans", tags: ["ready"])
@@ -117,9 +117,8 @@ public static partial class ApiHostApp
         return new ApiKeyOptions { Key = key, Generated = generated, StoredAt = Path.Combine(settings.Hosting.DataDir, "api-key") };
     }
 
-    private static StreamOptions ReadStreamOptions(IConfiguration configuration)
+    private static StreamOptions ReadStreamOptions(SettingsReader read)
     {
-        var read = new SettingsReader(configuration);
         var options = new StreamOptions
         {
             PingInterval = read.Duration("SSE_PING_INTERVAL", TimeSpan.FromSeconds(15)),
@@ -129,7 +128,7 @@ public static partial class ApiHostApp
         {
             read.Error("SSE_PING_INTERVAL", "must be greater than zero");
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+        return options;
     }
 
     private static void AnnounceStart(ILogger logger, ServiceSettings settings, ApiKeyOptions apiKey)

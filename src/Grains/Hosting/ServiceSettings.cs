@@ -31,9 +31,19 @@ public sealed class ServiceSettings
     public required ChatOptions Chats { get; init; }
     public required PendingWorkOptions PendingWork { get; init; }
     public required Ai.AiOptions Ai { get; init; }
+    /// <summary>Null when TELEGRAM_TOKEN is unset.</summary>
+    public required Telegram.TelegramOptions? Telegram { get; init; }
+    public required Brevo.BrevoOptions Brevo { get; init; }
+    /// <summary>Null when POCKET_BASE_URL is unset.</summary>
+    public required Archive.PocketBase.PocketBaseOptions? PocketBase { get; init; }
     public required IConfiguration Configuration { get; init; }
 
-    public static ServiceSettings Load(IConfiguration configuration)
+    /// <summary>
+    /// Reads every option group with one <see cref="SettingsReader"/> and throws once with every bad variable, so
+    /// three mistakes are three lines of one start, not three restarts. <paramref name="more"/> reads the host's own
+    /// groups (the API host's stream settings, the silo's cluster-mode rule) into the same list.
+    /// </summary>
+    public static ServiceSettings Load(IConfiguration configuration, Action<SettingsReader>? more = null)
     {
         var read = new SettingsReader(configuration);
         var dataDir = Path.GetFullPath(read.String("DATA_DIR", "./data"));
@@ -77,11 +87,19 @@ public sealed class ServiceSettings
             read.Error("PENDING_SWEEP_INTERVAL", "must be greater than zero");
         }
         var ai = MessengerAutoReply.Ai.AiOptions.Load(read);
+        var telegram = MessengerAutoReply.Telegram.TelegramOptions.Load(read, hosting.DataDir);
+        var brevo = MessengerAutoReply.Brevo.BrevoOptions.Load(read, chats.DeliveryTimeout);
+        var pocketBase = MessengerAutoReply.Archive.PocketBase.PocketBaseOptions.Read(read);
+        more?.Invoke(read);
         if (read.Errors.Count > 0)
         {
             throw new InvalidSettingsException(read.Errors);
         }
-        return new ServiceSettings { Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Configuration = configuration };
+        return new ServiceSettings
+        {
+            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase,
+            Configuration = configuration,
+        };
     }
 
     private static IPAddress? ParseIp(SettingsReader read, string name)

@@ -21,7 +21,7 @@ public static class StreamEndpoints
             context.Response.Headers["X-Accel-Buffering"] = "no";
             return TypedResults.ServerSentEvents(
                 Events(context, hub, options, chatId, source, lastEventId, lifetime.ApplicationStopping));
-        });
+        }).WithMetadata(Api.QueryApiKeyAllowed.Instance);
         return api;
     }
 

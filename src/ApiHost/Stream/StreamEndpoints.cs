@@ -26,7 +26,7 @@ public static class StreamEndpoints
             context.Response.RegisterForDispose(subscription);
             return TypedResults.ServerSentEvents(
                 Events(context, subscription, options, lifetime.ApplicationStopping));
-        });
+        }).WithMetadata(Api.QueryApiKeyAllowed.Instance);
         return api;
     }
 

@@ -155,27 +155,76 @@ public static class RedisConnection
     }
 }
 
-/// <summary>A secret the operator may leave unset: generated once and kept in the data folder.</summary>
+/// <summary>
+/// A secret the operator may leave unset: generated once and kept in the data folder. The file is created
+/// exclusively (O_EXCL) with mode 0600 from the first byte, so there is no moment at umask permissions; a process
+/// that finds it already there reads the other's secret back, so two processes starting on one DATA_DIR agree.
+/// </summary>
 public static class PersistedSecret
 {
     public static (string Value, bool Generated) GetOrCreate(string dataDir, string fileName, int bytes = 24)
     {
         Directory.CreateDirectory(dataDir);
         var path = Path.Combine(dataDir, fileName);
-        if (File.Exists(path))
+        if (ReadExisting(path) is { } existing)
         {
-            var existing = File.ReadAllText(path).Trim();
-            if (existing.Length > 0)
-            {
-                return (existing, false);
-            }
+            return (existing, false);
         }
         var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
-        File.WriteAllText(path, value);
-        if (!OperatingSystem.IsWindows())
+        if (TryCreate(path, value, FileMode.CreateNew))
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return (value, true);
         }
+        // Someone else created it: wait for their write to land (it is one small write right after the create).
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (ReadExisting(path) is { } theirs)
+            {
+                Thread.Sleep(20);
+                if (ReadExisting(path) == theirs)
+                {
+                    return (theirs, false);
+                }
+                continue;
+            }
+            Thread.Sleep(20);
+        }
+        // Still empty: left by a crash mid-write (or an older version); replace it.
+        TryCreate(path, value, FileMode.Truncate);
         return (value, true);
+    }
+
+    private static bool TryCreate(string path, string value, FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows() && mode == FileMode.CreateNew)
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        try
+        {
+            using var file = new FileStream(path, options);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(value));
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (IOException) when (mode == FileMode.CreateNew && File.Exists(path))
+        {
+            return false;
+        }
+    }
+
+    private static string? ReadExisting(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
     }
 }

@@ -37,6 +37,7 @@ public static partial class ApiHostApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.QuietStartAbort();
 
         builder.WebHost.UseKestrel(o =>
         {

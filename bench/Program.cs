@@ -53,7 +53,7 @@ for (var i = 0; i < args.Length; i++)
 var log = Console.Error;
 var total = Stopwatch.StartNew();
 var report = new Report();
-var pocketBaseBinary = PocketBaseProcess.FindBinary();
+var pocketBaseBinary = PocketBaseServer.FindBinary();
 var client = new LoadClient();
 
 var telegram = await FakeTelegramServer.StartAsync();
@@ -70,11 +70,11 @@ await using var context = new BenchContext
     Client = client,
     Telegram = telegram,
     OpenAI = openAI,
-    Redis = await RedisProcess.StartAsync(),
-    PocketBase = pocketBaseBinary is null ? null : await PocketBaseProcess.StartAsync(pocketBaseBinary, client.Http),
+    Redis = await RedisServer.StartNewAsync(),
+    PocketBase = pocketBaseBinary is null ? null : await PocketBaseServer.StartNewAsync(),
     Log = log,
 };
-using var scratch = new TempDir("limits");
+using var scratch = new TempDir("bench-limits");
 var failures = new List<string>();
 
 async Task Phase(string name, Func<Task> run)

@@ -296,11 +296,8 @@ public sealed class ClusterFaultTests
             }
             foreach (var node in all)
             {
-                if (node.Lines.Any(l => l.Contains("Unhandled exception", StringComparison.Ordinal)))
-                {
-                    Note($"{node.Name} output tail:\n{string.Join('\n', node.Lines.TakeLast(30))}");
-                }
                 await node.DisposeAsync();
+                WriteArtifact(node.Output, $"cluster-faults-{node.Name}.log");
             }
             WriteArtifact(log.ToString());
         }
@@ -483,6 +480,10 @@ public sealed class ClusterFaultTests
                 else
                 {
                     missed++;
+                    if (missed <= 3)
+                    {
+                        lines.Add($"  {w.Name} missed {m.Id} ({(m.IsIncoming ? "in" : "out")}, {m.Status}, changed {changedAt:HH:mm:ss.fff}, resyncs {string.Join(",", resyncs.Select(r => r.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)))})");
+                    }
                 }
             }
             lines.Add($"{w.Name}: {records.Count(r => r.MessageId is not null)} message events, {resyncs.Count} resyncs, {covered} changes covered by a resync");
@@ -540,13 +541,13 @@ public sealed class ClusterFaultTests
         }
     }
 
-    private static void WriteArtifact(string text)
+    private static void WriteArtifact(string text, string name = "cluster-faults.txt")
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "MessengerAutoReply.sln")))
             {
-                var path = Path.Combine(dir.FullName, "artifacts", "cluster-faults.txt");
+                var path = Path.Combine(dir.FullName, "artifacts", name);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllText(path, text);
                 return;

@@ -37,14 +37,20 @@ public sealed partial class ReadinessMonitor(
         }
     }
 
+    /// <summary>The first results before the host reports started, so a probe right after start gets real answers.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await RefreshAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval > TimeSpan.Zero ? Interval : TimeSpan.FromSeconds(5));
-        do
+        while (await WaitAsync(timer, stoppingToken))
         {
             await RefreshAsync(stoppingToken);
         }
-        while (await WaitAsync(timer, stoppingToken));
     }
 
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)

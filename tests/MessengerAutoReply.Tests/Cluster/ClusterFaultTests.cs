@@ -95,6 +95,7 @@ public sealed class ClusterFaultTests
             ["HEALTH_REFRESH_INTERVAL"] = "1s",
         };
         var nodes = new List<NodeProcess>();
+        string readyDuringRedis = "", readyDuringPocketBase = "";
         var siloCount = 0;
         NodeProcess StartSilo()
         {
@@ -232,14 +233,20 @@ public sealed class ClusterFaultTests
             await At(plan.RedisStopAt);
             await redis.StopAsync();
             Note("Redis stopped");
-            await Task.Delay(plan.OutageLength, Ct);
+            var redisOutage = Task.Delay(plan.OutageLength, Ct);
+            readyDuringRedis = await ReadinessAsync(http, apiUrls[0], "redis", "Unhealthy");
+            Note($"/health/ready during the Redis outage: {readyDuringRedis}");
+            await redisOutage;
             await redis.StartAsync();
             Note("Redis started");
 
             await At(plan.PocketBaseStopAt);
             await pocketBase.StopAsync();
             Note("PocketBase stopped");
-            await Task.Delay(plan.OutageLength, Ct);
+            var pocketBaseOutage = Task.Delay(plan.OutageLength, Ct);
+            readyDuringPocketBase = await ReadinessAsync(http, apiUrls[0], "pocketbase", "Degraded");
+            Note($"/health/ready during the PocketBase outage: {readyDuringPocketBase}");
+            await pocketBaseOutage;
             await pocketBase.StartAsync();
             Note("PocketBase started");
 
@@ -285,6 +292,8 @@ public sealed class ClusterFaultTests
             Assert.True(settled, "the cluster did not settle (see the counts above)");
             Assert.True(graceful && stopping.ExitCode == 0 && stopping.StackTraceLines().Count == 0, $"{stopping.Name} did not stop gracefully within 30 s:\n{string.Join('\n', stopping.Lines.TakeLast(20))}");
             Assert.Empty(badExits);
+            Assert.Contains("redis=Unhealthy", readyDuringRedis, StringComparison.Ordinal);
+            Assert.Contains("pocketbase=Degraded", readyDuringPocketBase, StringComparison.Ordinal);
             Assert.Equal(0, Counts.Violations);
         }
         finally
@@ -325,6 +334,34 @@ public sealed class ClusterFaultTests
                 return HttpStatusCode.ServiceUnavailable;
             }
         }, s => s == HttpStatusCode.OK, timeout, $"{api.Name} ready");
+    }
+
+    /// <summary>
+    /// /health/ready of one host until the named check shows <paramref name="expected"/> (at most 8 s), as
+    /// "status: name=Status (description), ...".
+    /// </summary>
+    private static async Task<string> ReadinessAsync(HttpClient http, Uri api, string check, string expected)
+    {
+        var summary = "";
+        for (var i = 0; i < 16; i++)
+        {
+            try
+            {
+                using var response = await http.GetAsync(new Uri(api, "/health/ready"), Ct);
+                var json = JsonNode.Parse(await response.Content.ReadAsStringAsync(Ct))!;
+                summary = $"{(int)response.StatusCode} " + string.Join(", ", json["checks"]!.AsObject().Select(c => $"{c.Key}={c.Value!["status"]} ({c.Value["description"]})"));
+                if (json["checks"]?[check]?["status"]?.GetValue<string>() == expected)
+                {
+                    return summary;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                summary = ex.GetType().Name;
+            }
+            await Task.Delay(500, Ct);
+        }
+        return summary;
     }
 
     /// <summary>An integration's send: retried with the same Idempotency-Key until it is answered 202.</summary>
@@ -450,7 +487,7 @@ public sealed class ClusterFaultTests
         var runs = openAI.Runs.Where(r => r.Request.Endpoint == FakeOpenAIEndpoint.Responses).ToList();
         var steps = runs.GroupBy(r => (Run: r.Request.Metadata.GetValueOrDefault("runId") ?? r.Request.Id, Step: r.Request.PreviousResponseId ?? "first")).ToList();
         lines.Add($"OpenAI: {runs.Count} responses completed, {steps.Count} run steps, conversation_locked {openAI.ConversationLockedCount}");
-        Check("run steps OpenAI answered more than once", steps.Count(g => g.Count() > 1), string.Join(",", steps.Where(g => g.Count() > 1).Take(3).Select(g => g.Key.Run)));
+        Check("run steps OpenAI answered more than once", steps.Count(g => g.Count() > 1), string.Join(",", steps.Where(g => g.Count() > 1).Take(5).Select(g => $"{g.Key.Run[..8]}@{string.Join("/", g.Select(r => r.CompletedAt.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)))}")));
 
         // 5. Every SSE client saw every message event, or a resync after it (its REST refetch then has it).
         var finalStatus = archived.ToDictionary(m => m.Id, m => m);

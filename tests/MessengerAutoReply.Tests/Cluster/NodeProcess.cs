@@ -32,6 +32,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public TimeSpan Uptime => DateTime.UtcNow - _started;
 
+    /// <summary>How many lines had arrived when SIGTERM was sent: what the stop printed comes after.</summary>
+    public int LinesAtSignal { get; private set; }
+
     public static NodeProcess Start(string name, string assembly, IReadOnlyDictionary<string, string> environment, string workingDirectory)
     {
         var info = new ProcessStartInfo("dotnet")
@@ -69,6 +72,7 @@ public sealed class NodeProcess : IAsyncDisposable
         {
             return;
         }
+        LinesAtSignal = Lines.Count;
         using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
         kill.WaitForExit();
     }
@@ -101,9 +105,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', Lines);
 
-    /// <summary>What an operator must never see on a stop: an unhandled exception or a stack frame.</summary>
+    /// <summary>What an operator must never see on a stop: an unhandled exception or a stack frame (after the SIGTERM).</summary>
     public IReadOnlyList<string> StackTraceLines() =>
-        [.. Lines.Where(l => l.Contains("Unhandled exception", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal))];
+        [.. Lines.Skip(LinesAtSignal).Where(l => l.Contains("Unhandled exception", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal))];
 
     public async ValueTask DisposeAsync()
     {

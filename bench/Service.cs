@@ -185,6 +185,20 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     }
 
     /// <summary>Archive writes accepted and not yet stored, as /health/ready reports them (this process's chats).</summary>
+    /// <summary>CPU seconds (user + system) used so far by every process of this service (silos and API host).</summary>
+    public double CpuSeconds() => _processes.Sum(p =>
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(p.Id);
+            return process.TotalProcessorTime.TotalSeconds;
+        }
+        catch (ArgumentException)
+        {
+            return 0; // exited
+        }
+    });
+
     public async Task<int> ArchiveBacklogAsync(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri(BaseUrl, "/health/ready"));

@@ -17,6 +17,12 @@ public sealed class HostingOptions
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
     public IPAddress? AdvertisedIp { get; init; }
+    /// <summary>CLUSTER_PROBE_TIMEOUT: how long a silo waits for a probe answer (Orleans default 5 s).</summary>
+    public TimeSpan? ProbeTimeout { get; init; }
+    /// <summary>CLUSTER_MISSED_PROBES: missed probes before a silo suspects another (Orleans default 3).</summary>
+    public int? MissedProbesLimit { get; init; }
+    /// <summary>CLUSTER_DEATH_VOTES: suspicions needed to declare a silo dead (Orleans default 2).</summary>
+    public int? DeathVotes { get; init; }
 
     public bool ClusterMode => RedisUrl is not null;
     public string GrainDatabase => Path.Combine(DataDir, "grains.db");
@@ -57,6 +63,9 @@ public sealed class ServiceSettings
             SiloPort = read.Int("SILO_PORT", 11111, 1, 65535),
             GatewayPort = read.Int("GATEWAY_PORT", 30000, 1, 65535),
             AdvertisedIp = ParseIp(read, "SILO_ADVERTISED_IP"),
+            ProbeTimeout = read.String("CLUSTER_PROBE_TIMEOUT") is null ? null : read.Duration("CLUSTER_PROBE_TIMEOUT", TimeSpan.FromSeconds(5)),
+            MissedProbesLimit = read.String("CLUSTER_MISSED_PROBES") is null ? null : read.Int("CLUSTER_MISSED_PROBES", 3, 1, 10),
+            DeathVotes = read.String("CLUSTER_DEATH_VOTES") is null ? null : read.Int("CLUSTER_DEATH_VOTES", 2, 1, 10),
         };
         if (hosting.RedisUrl is not null)
         {

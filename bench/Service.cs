@@ -47,6 +47,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>The service's DATA_DIR (grains.db, archive.db), for figures read beside the running service.</summary>
+    public string DataDir => _data.Path;
+
     /// <summary>The process that holds the chat grains (the API host, or the first silo in cluster mode).</summary>
     public ChildProcess GrainHost { get; private set; } = null!;
 

@@ -16,11 +16,13 @@ public static class SiloHostApp
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var settings = ServiceSettings.Load(builder.Configuration);
-        if (!settings.Hosting.ClusterMode)
+        var settings = ServiceSettings.Load(builder.Configuration, read =>
         {
-            throw new InvalidSettingsException(["REDIS_URL: a separate silo runs only in cluster mode; set REDIS_URL (or run src/ApiHost alone for the embedded default)"]);
-        }
+            if (read.String("REDIS_URL") is null)
+            {
+                read.Error("REDIS_URL", "a separate silo runs only in cluster mode; set REDIS_URL (or run src/ApiHost alone for the embedded default)");
+            }
+        });
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

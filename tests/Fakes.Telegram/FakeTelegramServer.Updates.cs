@@ -62,6 +62,9 @@ public sealed partial class FakeTelegramServer
     /// <summary>The server answers a second setWebhook within 1 s with 429 "retry after 1". Zero (default) disables the check.</summary>
     public TimeSpan SetWebhookMinInterval { get; set; } = TimeSpan.Zero;
 
+    /// <summary>getUpdates answers at once, ignoring <c>timeout</c> (a self-hosted Bot API server or proxy that does not long-poll).</summary>
+    public bool IgnoreLongPollTimeout { get; set; }
+
     /// <summary>The update_id the next enqueued update gets. Set it to jump (the server picks a random id after a week without updates).</summary>
     public int NextUpdateId
     {
@@ -184,7 +187,7 @@ public sealed partial class FakeTelegramServer
     {
         var offset = p.GetLong("offset") ?? 0;
         var limit = (int)Math.Clamp(p.GetLong("limit") ?? 100, 1, 100);
-        var timeout = Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
+        var timeout = IgnoreLongPollTimeout ? 0 : Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
         var allowed = p.GetStringArray("allowed_updates");
 
         PollWaiter me;

@@ -27,17 +27,17 @@ public static class SiloSetup
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton<TimeProvider>(ChatClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
-        services.TryAddSingleton(settings.Ai);
+        services.AddValidatedOptions(settings.Ai);
         if (settings.Ai.Enabled)
         {
             services.TryAddSingleton<Ai.IReplyEngine, Ai.OpenAIReplyEngine>();
         }
         services.AddSingleton(settings);
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Hosting));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
+        services.AddValidatedOptions(settings.Hosting);
+        services.AddValidatedOptions(settings.Chats);
+        services.AddValidatedOptions(settings.PendingWork);
         // PocketBase first when POCKET_BASE_URL is set: the defaults below are TryAdd.
-        services.AddPocketBaseArchive(settings.Configuration);
+        services.AddPocketBaseArchive(settings);
         services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));

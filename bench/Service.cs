@@ -47,6 +47,9 @@ public sealed class ServiceUnderTest : IAsyncDisposable
 
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>The service's DATA_DIR (grains.db, archive.db), for figures read beside the running service.</summary>
+    public string DataDir => _data.Path;
+
     /// <summary>The process that holds the chat grains (the API host, or the first silo in cluster mode).</summary>
     public ChildProcess GrainHost { get; private set; } = null!;
 
@@ -182,6 +185,20 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     }
 
     /// <summary>Archive writes accepted and not yet stored, as /health/ready reports them (this process's chats).</summary>
+    /// <summary>CPU seconds (user + system) used so far by every process of this service (silos and API host).</summary>
+    public double CpuSeconds() => _processes.Sum(p =>
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(p.Id);
+            return process.TotalProcessorTime.TotalSeconds;
+        }
+        catch (ArgumentException)
+        {
+            return 0; // exited
+        }
+    });
+
     public async Task<int> ArchiveBacklogAsync(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri(BaseUrl, "/health/ready"));

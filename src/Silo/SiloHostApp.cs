@@ -30,6 +30,7 @@ public static class SiloHostApp
         });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.QuietStartAbort();
         builder.UseOrleans(silo => silo.AddMessengerSilo(settings));
         builder.Services.AddMessengerSiloWorkers();
         configure?.Invoke(builder.Services);

@@ -26,7 +26,7 @@ public static class StreamEndpoints
             context.Response.RegisterForDispose(subscription);
             return TypedResults.ServerSentEvents(
                 Events(context, subscription, options, lifetime.ApplicationStopping));
-        });
+        }).WithMetadata(Api.QueryApiKeyAllowed.Instance);
         return api;
     }
 
@@ -88,7 +88,7 @@ public static class StreamEndpoints
     }
 
     private static SseItem<string> Item(StreamEnvelope envelope) =>
-        new(envelope.Data, "update") { EventId = envelope.EventId };
+        envelope.IsResync ? new SseItem<string>("{}", "resync") : new(envelope.Data, "update") { EventId = envelope.EventId };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

@@ -28,6 +28,7 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
     private TelegramUser _botUser = new(7000000001, "Shop Helper", Username: "shop_helper_bot", IsBot: true);
 
     private readonly List<RecordedCall> _calls = [];
+    private readonly List<string> _rejectedTokenCalls = [];
     private readonly List<InjectedFailure> _failures = [];
     private readonly Dictionary<string, int> _garbled = [];
     private int _tooManyRequests;
@@ -136,6 +137,9 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
     /// <summary>Every call that reached a method (valid token), in arrival order.</summary>
     public IReadOnlyList<RecordedCall> Calls { get { lock (_gate) return [.. _calls]; } }
 
+    /// <summary>Methods called with a token other than <see cref="Token"/> (answered 401; not in <see cref="Calls"/>), as the client named them.</summary>
+    public IReadOnlyList<string> RejectedTokenCalls { get { lock (_gate) return [.. _rejectedTokenCalls]; } }
+
     public IReadOnlyList<RecordedCall> CallsTo(string method) { lock (_gate) return [.. _calls.Where(c => c.Method.Equals(method, StringComparison.OrdinalIgnoreCase))]; }
 
     public int CallCount(string method) => CallsTo(method).Count;
@@ -149,6 +153,7 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
         lock (_gate)
         {
             _calls.Clear();
+            _rejectedTokenCalls.Clear();
             _sent.Clear();
             _chatActions.Clear();
             _edits.Clear();
@@ -241,7 +246,14 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
             var method = rest[(slash + 1)..];
             if (method.StartsWith("test/", StringComparison.Ordinal)) method = method[5..]; // test-environment path form
             if (!string.Equals(token, Token, StringComparison.Ordinal))
+            {
+                lock (_gate)
+                {
+                    _rejectedTokenCalls.Add(method);
+                    Pulse();
+                }
                 throw new BotApiException(401, "Unauthorized");
+            }
             await HandleMethodAsync(ctx, method.ToLowerInvariant());
         }
         catch (BotApiException e)

@@ -20,9 +20,11 @@ public sealed class TelegramStartupTests
         await using var service = await TestService.StartAsync(dir.Path, Settings(fake, ("TELEGRAM_TOKEN", "123456789:AAWrongTokenWrongTokenWrongToken")));
 
         await Eventually.True(() => service.Logs.Lines.Any(l => l.Contains("getMe answered 401", StringComparison.Ordinal)), what: "the 401 line");
-        // Several keeper rounds (200 ms each) later there is still one line, and nothing polled with the bad token.
-        await Task.Delay(TimeSpan.FromSeconds(1), Ct);
+        // The fake records what it refused (the call behind the line above is there): getUpdates was never tried
+        // with the bad token, nor anything with the good one.
+        Assert.Contains(fake.RejectedTokenCalls, m => m.Equals("getMe", StringComparison.OrdinalIgnoreCase));
         Assert.Single(service.Logs.Lines, l => l.Contains("getMe answered 401", StringComparison.Ordinal));
+        Assert.DoesNotContain(fake.RejectedTokenCalls, m => m.Equals("getUpdates", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(service.Logs.Lines, l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("TELEGRAM_TOKEN", StringComparison.Ordinal));
         Assert.DoesNotContain(service.Logs.Lines, l => l.Contains("AAWrongToken", StringComparison.Ordinal));
         Assert.Empty(fake.Calls);

@@ -79,7 +79,8 @@ public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClas
         Assert.Equal("Lena Smirnova", (await ChatAsync(Api, chatId))!.Name);
         await WaitForMessageAsync(Api, chatId, Id(photo.MessageId), m => m.MediaFileId is not null);
         await Fake.WaitForNoPendingUpdatesAsync(cancellationToken: Ct);
-        Assert.All(Fake.WebhookAttempts.Where(a => a.UpdateId == update.UpdateId), a => Assert.True(a.SecretHeaderSent));
+        // The service answers 401 without the registered secret header: a 200 is the service accepting the fake's header.
+        Assert.Contains(Fake.WebhookAttempts, a => a.UpdateId == update.UpdateId && a.StatusCode == 200);
 
         var delivered = Fake.WebhookDeliveredCount;
         Fake.RedeliverUpdate(update.UpdateId);

@@ -13,7 +13,7 @@ namespace MessengerAutoReply.Chats;
 /// </summary>
 public sealed partial class ChatGrain
 {
-    private bool _runRunning;
+    private WorkLease _run;
     private DateTimeOffset _runDueAt;
 
     private bool RepliesEnabled => _engine is not null && S.Chat is { AutoMode: true } chat && (!chat.IsGroup || ai.ReplyInGroups);
@@ -27,7 +27,7 @@ public sealed partial class ChatGrain
         {
             return;
         }
-        _runRunning = false;
+        _run = default;
         S.Run = null;
         var now = time.GetUtcNow();
         var chat = S.Chat! with { AiRunning = false };
@@ -131,8 +131,13 @@ public sealed partial class ChatGrain
                 ScheduleRetry(due - now);
             }
         }
-        if (_engine is null || _runRunning)
+        if (_engine is null)
         {
+            return;
+        }
+        if (_run.Holds(now))
+        {
+            ScheduleRetry(_run.Until - now);
             return;
         }
         if (S.Run is { } interrupted)
@@ -170,7 +175,8 @@ public sealed partial class ChatGrain
 
     private void StartRun(AiRun run, bool resume)
     {
-        _runRunning = true;
+        // Past the lease the run counts as lost and is resumed (the conversation is read first: decision 7).
+        _run = WorkLease.Start(run.RunId, time.GetUtcNow() + _options.RunLease);
         var chat = S.Chat!;
         var self = this.AsReference<IChatGrain>();
         var history = S.Recent.Where(m => !run.MessageIds.Contains(m.Id) && m.Content is not null && m.Status != MessageStatus.Discarded && m.Timestamp <= run.StartedAt)

@@ -29,9 +29,11 @@ public sealed partial class ChatGrain(
     private readonly ChatOptions _options = options.Value;
     private readonly Ai.IReplyEngine? _engine = replyEngines.FirstOrDefault();
     private IAsyncStream<ChatEvent>? _stream;
-    private bool _deliveryRunning;
-    private bool _archiveRunning;
-    private bool _mediaRunning;
+    // Work in flight holds a lease, not a flag: a completion report that is lost (a timed-out grain call, a
+    // silo going away) must not stop the chat for good. Past its lease, the work is started again.
+    private WorkLease _delivery;
+    private WorkLease _archiveLease;
+    private WorkLease _media;
     private bool _adoptionChecked;
     private bool _registeredPending;
     private IGrainTimer? _retryTimer;
@@ -247,7 +249,7 @@ public sealed partial class ChatGrain(
 
     public async Task DeliveryCompletedAsync(string messageId, DeliveryResult result)
     {
-        _deliveryRunning = false;
+        _delivery = _delivery.EndFor(messageId);
         var index = S.Outbox.FindIndex(p => p.MessageId == messageId);
         var message = S.Recent.Find(m => m.Id == messageId);
         if (index < 0 || message is null)
@@ -301,7 +303,7 @@ public sealed partial class ChatGrain(
 
     public async Task MediaCompletedAsync(string messageId, MediaOutcome outcome)
     {
-        _mediaRunning = false;
+        _media = _media.EndFor(messageId);
         var index = S.MediaQueue.FindIndex(j => j.MessageId == messageId);
         if (index < 0)
         {
@@ -344,7 +346,7 @@ public sealed partial class ChatGrain(
 
     public async Task ArchiveCompletedAsync(long upToSequence, string? error)
     {
-        _archiveRunning = false;
+        _archiveLease = default;
         var removed = S.ArchiveOutbox.RemoveAll(op => op.Sequence <= upToSequence);
         if (error is not null)
         {
@@ -452,7 +454,27 @@ public sealed partial class ChatGrain(
     /// <summary>Durable first, then told: used as is from inside KickWorkAsync, which must not recurse.</summary>
     private async Task PersistAsync(IReadOnlyList<ChatEvent> events)
     {
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // Nothing of a change that is not durable may stay in memory: a message marked seen here would make
+            // the platform's retry a "duplicate" of something never stored. Back to what storage holds, or, if
+            // it cannot even be read, drop this activation so the next call starts from storage.
+            LogWriteFailed(ex, ChatId);
+            try
+            {
+                await state.ReadStateAsync();
+            }
+            catch (Exception readFailure)
+            {
+                LogReadFailed(readFailure, ChatId);
+                DeactivateOnIdle();
+            }
+            throw;
+        }
         archiveBacklog.Report(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
         await TrackPendingAsync();
         // The change is durable already; a lost live event is repaired by the SSE resync.
@@ -497,19 +519,28 @@ public sealed partial class ChatGrain(
     private async Task KickWorkAsync()
     {
         var now = time.GetUtcNow();
-        if (!_archiveRunning && S.ArchiveOutbox.Count > 0 && now < _archiveNotBefore)
+        var lease = _options.WorkLease;
+        if (_archiveLease.Holds(now) && S.ArchiveOutbox.Count > 0)
+        {
+            ScheduleRetry(_archiveLease.Until - now);
+        }
+        else if (S.ArchiveOutbox.Count > 0 && now < _archiveNotBefore)
         {
             ScheduleRetry(_archiveNotBefore - now);
         }
-        else if (!_archiveRunning && S.ArchiveOutbox.Count > 0)
+        else if (S.ArchiveOutbox.Count > 0)
         {
-            _archiveRunning = true;
+            _archiveLease = WorkLease.Start("archive", now + lease);
             var batch = S.ArchiveOutbox.Take(64).ToArray();
             var self = this.AsReference<IChatGrain>();
             _ = Task.Run(() => WriteArchiveAsync(batch, self));
         }
 
-        if (!_mediaRunning && S.MediaQueue.Count > 0)
+        if (_media.Holds(now) && S.MediaQueue.Count > 0)
+        {
+            ScheduleRetry(_media.Until - now);
+        }
+        else if (S.MediaQueue.Count > 0)
         {
             var job = S.MediaQueue[0];
             if (job.NotBefore > now)
@@ -518,14 +549,18 @@ public sealed partial class ChatGrain(
             }
             else
             {
-                _mediaRunning = true;
+                _media = WorkLease.Start(job.MessageId, now + lease);
                 var self = this.AsReference<IChatGrain>();
                 var message = S.Recent.Find(m => m.Id == job.MessageId);
                 _ = Task.Run(() => FetchMediaAsync(job, message, self));
             }
         }
 
-        if (!_deliveryRunning && S.Outbox.Count > 0 && S.Chat is not null)
+        if (_delivery.Holds(now) && S.Outbox.Count > 0)
+        {
+            ScheduleRetry(_delivery.Until - now);
+        }
+        else if (S.Outbox.Count > 0 && S.Chat is not null)
         {
             var next = S.Outbox[0];
             var wait = next.NotBefore - now;
@@ -539,7 +574,7 @@ public sealed partial class ChatGrain(
             }
             else
             {
-                _deliveryRunning = true;
+                _delivery = WorkLease.Start(message.Id, now + lease);
                 var chat = S.Chat;
                 var self = this.AsReference<IChatGrain>();
                 _ = Task.Run(() => DeliverAsync(chat, message, self));
@@ -677,14 +712,25 @@ public sealed partial class ChatGrain(
 
     private async Task ReportAsync(Func<Task> report)
     {
-        try
+        // A report may time out or fail while the grain moves: try again a few times (reports are idempotent).
+        // If every try fails, the work's lease runs out and the grain starts it again.
+        for (var attempt = 1; ; attempt++)
         {
-            await report();
-        }
-        catch (Exception ex)
-        {
-            // The silo may be going away; the pending-work sweep resumes this chat elsewhere.
-            LogReportFailed(ex, ChatId);
+            try
+            {
+                await report();
+                return;
+            }
+            catch (Exception ex) when (attempt < 3)
+            {
+                LogReportRetry(ex.GetType().Name, ChatId, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogReportFailed(ex, ChatId);
+                return;
+            }
         }
     }
 
@@ -721,7 +767,16 @@ public sealed partial class ChatGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chat {ChatId} could not be looked up in the archive; it starts from the defaults")]
     private partial void LogAdoptionFailed(Exception ex, string chatId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting background work of chat {ChatId} back to its grain failed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reporting background work of chat {ChatId} back to its grain failed ({Error}, attempt {Attempt}); trying again")]
+    private partial void LogReportRetry(string error, string chatId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing the state of chat {ChatId} failed; the change is undone in memory and the caller told")]
+    private partial void LogWriteFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading the state of chat {ChatId} after a failed write failed too; the activation is dropped")]
+    private partial void LogReadFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting background work of chat {ChatId} back to its grain failed; its lease will run out and the work start again")]
     private partial void LogReportFailed(Exception ex, string chatId);
 }
 

@@ -23,6 +23,15 @@ public sealed class ChatOptions
 
     public TimeSpan DeliveryTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long a chat waits for the report of a send, archive write or file fetch it started (WORK_LEASE, default
+    /// twice DELIVERY_TIMEOUT, which bounds the work itself): past it, the report counts as lost and the work starts again.
+    /// </summary>
+    public TimeSpan WorkLease { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>How long a chat waits for its AI run to report (AI_RUN_LEASE); past it, the run is resumed.</summary>
+    public TimeSpan RunLease { get; set; } = TimeSpan.FromMinutes(10);
+
     public TimeSpan Backoff(int attempt)
     {
         var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));

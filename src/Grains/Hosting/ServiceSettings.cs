@@ -86,7 +86,17 @@ public sealed class ServiceSettings
             RetryBackoffMin = read.Duration("RETRY_BACKOFF_MIN", TimeSpan.FromSeconds(1)),
             RetryBackoffMax = read.Duration("RETRY_BACKOFF_MAX", TimeSpan.FromMinutes(2)),
             DeliveryTimeout = read.Duration("DELIVERY_TIMEOUT", TimeSpan.FromSeconds(60)),
+            RunLease = read.Duration("AI_RUN_LEASE", TimeSpan.FromMinutes(10)),
         };
+        chats.WorkLease = read.Duration("WORK_LEASE", chats.DeliveryTimeout * 2);
+        if (chats.WorkLease <= chats.DeliveryTimeout)
+        {
+            read.Error("WORK_LEASE", $"must be longer than DELIVERY_TIMEOUT ({chats.DeliveryTimeout.TotalSeconds:0.#} s), which bounds the work it waits for");
+        }
+        if (chats.RunLease <= TimeSpan.Zero)
+        {
+            read.Error("AI_RUN_LEASE", "must be greater than zero");
+        }
         var pending = new PendingWorkOptions
         {
             SweepInterval = read.Duration("PENDING_SWEEP_INTERVAL", TimeSpan.FromSeconds(30)),

@@ -1,0 +1,135 @@
+using MessengerAutoReply.Chats;
+using MessengerAutoReply.Delivery;
+using MessengerAutoReply.Hosting;
+using MessengerAutoReply.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace MessengerAutoReply.Tests.Faults;
+
+/// <summary>
+/// One embedded silo (SQLite grain state in a temp data folder) whose chat storage can be made to fail and
+/// whose completion reports back to the chat grain can be dropped, as a timed-out grain call would lose them.
+/// </summary>
+public sealed class FaultyChatSilo : IAsyncLifetime
+{
+    private static FaultyChatSilo? _current;
+    private readonly TempDir _dataDir = new();
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public RecordingGateway Gateway { get; } = new();
+
+    public FlakyGrainStorage Storage { get; private set; } = null!;
+
+    /// <summary>Method names of IChatGrain whose next call is refused with a TimeoutException, once each.</summary>
+    public DroppedReports Drops { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _current = this;
+        var settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["DATA_DIR"] = _dataDir.Path,
+            ["PENDING_SWEEP_INTERVAL"] = "500ms",
+            ["RETRY_BACKOFF_MIN"] = "50ms",
+            ["RETRY_BACKOFF_MAX"] = "200ms",
+            ["DELIVERY_TIMEOUT"] = "2s",
+            ["BREVO_QUEUE_MAX_WAIT"] = "1s",
+        }).Build());
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            var self = _current!;
+            silo.AddMessengerRuntime(settings);
+            // Registered last, so it is the chat store the grains get.
+            silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats, (sp, _) =>
+                self.Storage = new FlakyGrainStorage(new SqliteGrainStorage(settings.Hosting.GrainDatabase, sp.GetRequiredService<Serializer>())));
+            silo.Services.AddSingleton<IMessengerGateway>(self.Gateway);
+            silo.Services.AddSingleton(self.Drops);
+            silo.AddIncomingGrainCallFilter<DroppedReports.Filter>();
+            silo.Services.AddMessengerSiloWorkers();
+        });
+        builder.ConfigureClient(client => client.AddMemoryStreams(ChatStreams.Provider));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        _dataDir.Dispose();
+    }
+}
+
+/// <summary>Grain storage that fails every write while <see cref="FailWrites"/> is on.</summary>
+public sealed class FlakyGrainStorage(IGrainStorage inner) : IGrainStorage
+{
+    private volatile bool _failWrites;
+
+    public bool FailWrites { get => _failWrites; set => _failWrites = value; }
+
+    private int _failedWrites;
+
+    public int FailedWrites => Volatile.Read(ref _failedWrites);
+
+    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
+
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        if (_failWrites)
+        {
+            Interlocked.Increment(ref _failedWrites);
+            throw new IOException("disk I/O error (injected)");
+        }
+        return inner.WriteStateAsync(stateName, grainId, grainState);
+    }
+
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);
+}
+
+public sealed class DroppedReports
+{
+    private readonly Dictionary<string, int> _armed = [];
+
+    private readonly Dictionary<string, int> _dropped = [];
+
+    public int Dropped(string method)
+    {
+        lock (_armed) return _dropped.GetValueOrDefault(method);
+    }
+
+    public void DropNext(string method, int times = 1)
+    {
+        lock (_armed) _armed[method] = _armed.GetValueOrDefault(method) + times;
+    }
+
+    private bool Take(string method)
+    {
+        lock (_armed)
+        {
+            if (_armed.GetValueOrDefault(method) <= 0) return false;
+            _armed[method]--;
+            _dropped[method] = _dropped.GetValueOrDefault(method) + 1;
+            return true;
+        }
+    }
+
+    public sealed class Filter(DroppedReports drops) : IIncomingGrainCallFilter
+    {
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.DeclaringType == typeof(IChatGrain) && drops.Take(context.InterfaceMethod.Name))
+            {
+                // Never reaches the grain: the caller sees what a timed-out call looks like.
+                throw new TimeoutException($"{context.InterfaceMethod.Name} timed out (injected)");
+            }
+            return context.Invoke();
+        }
+    }
+}

@@ -5,7 +5,7 @@ using MessengerAutoReply.Fakes.Telegram;
 
 namespace MessengerAutoReply.Bench;
 
-/// <summary>How big each scenario is. <c>--smoke</c> proves every figure is produced; <c>--quick</c> fits in two minutes.</summary>
+/// <summary>How big each scenario is. <c>--smoke</c> proves every figure is produced; <c>--quick</c> measures sustained figures in about six minutes.</summary>
 public sealed record Profile
 {
     public required string Name { get; init; }
@@ -15,9 +15,20 @@ public sealed record Profile
     public int IngestChats { get; init; }
     public int IngestMessagesPerChat { get; init; }
     public int IngestConcurrency { get; init; } = 64;
+    /// <summary>How long the saturated ingest is measured, after <see cref="WarmupDuration"/> of the same load (sustained, not the first second).</summary>
     public TimeSpan IngestDuration { get; init; }
-    public int HalfRateMessages { get; init; }
+    /// <summary>Load on chats of their own before a measurement: JIT, tiered compilation, connection pools, caches.</summary>
+    public TimeSpan WarmupDuration { get; init; }
+    /// <summary>How long the open-loop run at half the saturated rate lasts (its p99s).</summary>
+    public TimeSpan HalfRateDuration { get; init; }
     public int WarmupRequests { get; init; }
+    /// <summary>Earlier messages in the long chat of <c>state_bytes_growth_1000</c> (1,000 but in --smoke).</summary>
+    public int StateHistory { get; init; } = 1_000;
+    /// <summary>Chats of the reply loop, each one update in flight: update → reply → next update.</summary>
+    public int ReplyLoopChats { get; init; } = 64;
+    public TimeSpan ReplyLoopDuration { get; init; }
+    /// <summary>Messages ingested at once to pile up the PocketBase archive's backlog, whose drain rate is measured.</summary>
+    public int ArchiveBurst { get; init; }
     public int ConversationChats { get; init; }
     public int ConversationTurns { get; init; }
     public int BurstReplyChats { get; init; }
@@ -34,14 +45,17 @@ public sealed record Profile
     public static Profile Full => new()
     {
         Name = "full",
-        LimitDuration = TimeSpan.FromSeconds(8),
-        LimitRequests = 100_000,
+        LimitDuration = TimeSpan.FromSeconds(10),
+        LimitRequests = 1_000_000,
         RedisRequests = 200_000,
         IngestChats = 1_000,
         IngestMessagesPerChat = 20,
         IngestDuration = TimeSpan.FromSeconds(30),
-        HalfRateMessages = 5_000,
+        WarmupDuration = TimeSpan.FromSeconds(10),
+        HalfRateDuration = TimeSpan.FromSeconds(15),
         WarmupRequests = 2_000,
+        ReplyLoopDuration = TimeSpan.FromSeconds(20),
+        ArchiveBurst = 10_000,
         ConversationChats = 20,
         ConversationTurns = 5,
         BurstReplyChats = 50,
@@ -56,14 +70,17 @@ public sealed record Profile
     public static Profile Quick => new()
     {
         Name = "quick",
-        LimitDuration = TimeSpan.FromSeconds(1.5),
-        LimitRequests = 20_000,
+        LimitDuration = TimeSpan.FromSeconds(5),
+        LimitRequests = 1_000_000,
         RedisRequests = 100_000,
         IngestChats = 100,
         IngestMessagesPerChat = 10,
-        IngestDuration = TimeSpan.FromSeconds(6),
-        HalfRateMessages = 400,
+        IngestDuration = TimeSpan.FromSeconds(20),
+        WarmupDuration = TimeSpan.FromSeconds(5),
+        HalfRateDuration = TimeSpan.FromSeconds(5),
         WarmupRequests = 200,
+        ReplyLoopDuration = TimeSpan.FromSeconds(10),
+        ArchiveBurst = 3_000,
         ConversationChats = 10,
         ConversationTurns = 3,
         BurstReplyChats = 20,
@@ -84,9 +101,14 @@ public sealed record Profile
         IngestChats = 10,
         IngestMessagesPerChat = 4,
         IngestConcurrency = 8,
-        IngestDuration = TimeSpan.FromSeconds(3),
-        HalfRateMessages = 20,
+        IngestDuration = TimeSpan.FromSeconds(1.5),
+        WarmupDuration = TimeSpan.FromSeconds(0.5),
+        HalfRateDuration = TimeSpan.FromSeconds(0.5),
         WarmupRequests = 20,
+        StateHistory = 30,
+        ReplyLoopChats = 4,
+        ReplyLoopDuration = TimeSpan.FromSeconds(1.5),
+        ArchiveBurst = 40,
         ConversationChats = 2,
         ConversationTurns = 1,
         BurstReplyChats = 2,
@@ -110,8 +132,8 @@ public sealed class BenchContext : IAsyncDisposable
     public required LoadClient Client { get; init; }
     public required FakeTelegramServer Telegram { get; init; }
     public required FakeOpenAIServer OpenAI { get; init; }
-    public required RedisProcess Redis { get; init; }
-    public PocketBaseProcess? PocketBase { get; init; }
+    public required RedisServer Redis { get; init; }
+    public PocketBaseServer? PocketBase { get; init; }
     public required TextWriter Log { get; init; }
 
     private long _updateId;

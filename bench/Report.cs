@@ -13,6 +13,10 @@ public sealed class Report
     [
         "ingest_msgs_per_s", "kestrel_noop_req_per_s", "ingest_ratio_to_kestrel", "ack_p99_ms", "sse_lag_p99_ms",
         "reply_overhead_p99_ms", "max_parallel_runs_per_chat", "unanswered", "telegram_429s", "bytes_per_chat",
+        // issue #14's goals (fanout_1000_lag_p99_ms and the PocketBase ratio only where their phase runs: the
+        // smoke profile has no 1,000 subscribers, PocketBase may be missing)
+        "ingest_sqlite_ratio_to_kestrel", "ingest_redis_ratio_to_kestrel", "ingest_sqlite_ack_p99_ms",
+        "ingest_sqlite_sse_lag_p99_ms", "ingest_redis_sse_lag_p99_ms", "state_bytes_growth_1000", "reply_loop_ratio_to_kestrel",
     ];
 
     private readonly List<(string Key, double? Value)> _figures = [];

@@ -9,7 +9,14 @@ namespace MessengerAutoReply.Bench;
 
 public sealed record IngestFigures(LoadResult Saturated, LoadResult HalfRate, Percentiles SseLag, Percentiles SseLagSaturated, int SseMissing);
 
-public sealed record FanOutFigures(int Subscribers, int Messages, long Delivered, long Expected, double EventsPerSecond, Percentiles Lag, int Dropped);
+public sealed record FanOutFigures(int Subscribers, int Messages, long Delivered, long Expected, double EventsPerSecond, Percentiles Lag, int Dropped)
+{
+    public long Events { get; init; }
+    /// <summary>Messages per second the round was sent at.</summary>
+    public double RatePerSecond { get; init; }
+    /// <summary>With a ceiling probe: messages/s every subscriber could take in when sent far faster.</summary>
+    public double CeilingMessagesPerSecond { get; init; } = double.NaN;
+}
 
 public sealed record AutoReplyFigures(int Replies, double RepliesPerSecond, Percentiles Overhead, Percentiles AiTime, int MaxParallelRuns, int Unanswered, int Answered);
 
@@ -26,39 +33,39 @@ public static class Scenarios
     // ------------------------------------------------------------------ 1. ingest
 
     /// <summary>
-    /// N chats × M messages as webhook updates, as fast as the service takes them (closed loop); then the same
+    /// Webhook updates spread over N chats as fast as the service takes them (closed loop), sustained: a warm-up
+    /// of the same load on chats of its own, then <see cref="Profile.IngestDuration"/> measured. Then the same
     /// chats at half that rate (open loop) for the ack latency an operator sees below saturation. One SSE
     /// subscriber measures accepted → event seen.
     /// </summary>
-    public static async Task<IngestFigures> IngestAsync(BenchContext ctx, ServiceUnderTest service, string tag, long chatBase)
+    public static async Task<IngestFigures> IngestAsync(BenchContext ctx, ServiceUnderTest service, string tag, long chatBase, TimeSpan? duration = null)
     {
-        var p = ctx.Profile;
+        var p = duration is { } d ? ctx.Profile with { IngestDuration = d } : ctx.Profile;
         await using var subscriber = await SseSubscriber.ConnectAsync(ctx.Client.Http, service);
 
-        // JIT and connection warm-up on chats of their own: the measured chats still pay their activation.
-        var warm = await ctx.Client.RunAsync($"{tag} warm-up", p.WarmupRequests, p.IngestConcurrency, p.IngestDuration,
+        // JIT, tiered compilation and connection warm-up on chats of their own: the measured chats still pay their activation.
+        var warm = await ctx.Client.RunAsync($"{tag} warm-up", TimeBoundedCount(p.WarmupDuration), p.IngestConcurrency, p.WarmupDuration,
             i => service.Webhook(ctx.TextUpdate(chatBase + 500_000 + i % p.IngestChats, $"{tag}w{i:D7}")));
         EnsureAnswered(warm);
 
-        var count = p.IngestChats * p.IngestMessagesPerChat;
-        var bodies = new byte[count][];
+        // Time-bounded: the count is only a ceiling no run reaches; the bodies are built as they are sent.
+        var count = TimeBoundedCount(p.IngestDuration);
+        var acks = new double[count];
+        var saturated = await ctx.Client.RunAsync($"{tag} ingest", count, p.IngestConcurrency, p.IngestDuration,
+            i => service.Webhook(ctx.TextUpdate(chatBase + i % p.IngestChats, $"{tag}s{i:D7}")), onSuccess: i => acks[i] = Clock.NowMs());
+        EnsureAnswered(saturated);
         var tokens = new string[count];
         for (var i = 0; i < count; i++)
         {
-            tokens[i] = $"{tag}s{i:D7}";
-            bodies[i] = ctx.TextUpdate(chatBase + i % p.IngestChats, tokens[i]);
+            tokens[i] = acks[i] > 0 ? $"{tag}s{i:D7}" : "";
         }
-        var acks = new double[count];
-        var saturated = await ctx.Client.RunAsync($"{tag} ingest", count, p.IngestConcurrency, p.IngestDuration,
-            i => service.Webhook(bodies[i]), onSuccess: i => acks[i] = Clock.NowMs());
-        EnsureAnswered(saturated);
         await WaitSeenAsync(subscriber, tokens.Where((_, i) => acks[i] > 0), p.WaitTimeout);
         var lagSaturated = Lags(subscriber, tokens, acks, out _);
 
-        var halfCount = p.HalfRateMessages;
         var rate = Math.Max(1, saturated.RatePerSecond / 2);
-        var halfBodies = new byte[halfCount][];
+        var halfCount = Math.Max(10, (int)(rate * p.HalfRateDuration.TotalSeconds));
         var halfTokens = new string[halfCount];
+        var halfBodies = new byte[halfCount][];
         for (var i = 0; i < halfCount; i++)
         {
             halfTokens[i] = $"{tag}h{i:D7}";
@@ -73,6 +80,9 @@ public static class Scenarios
         var lag = Lags(subscriber, halfTokens, halfAcks, out var missing);
         return new IngestFigures(saturated, half, lag, lagSaturated, missing);
     }
+
+    /// <summary>A request count no run of that length reaches on this machine (50,000/s), so the duration ends it.</summary>
+    public static int TimeBoundedCount(TimeSpan duration) => (int)Math.Clamp(duration.TotalSeconds * 50_000, 1_000, 5_000_000);
 
     private static void EnsureAnswered(LoadResult result)
     {
@@ -119,9 +129,11 @@ public static class Scenarios
 
     /// <summary>
     /// n SSE subscribers on all Telegram events; messages arrive through the webhook at a fixed moderate rate, so
-    /// what is measured is delivery to n clients, not ingest.
+    /// what is measured is delivery to n clients, not ingest. With <paramref name="atHalfCeiling"/>, a first round
+    /// sent far faster than the subscribers can read finds the load client's ceiling (events/s it takes in), and
+    /// the measured round runs at half of it: lag then says what the service adds, not the client's queue.
     /// </summary>
-    public static async Task<FanOutFigures> FanOutAsync(BenchContext ctx, ServiceUnderTest service, int subscribers, long chatBase)
+    public static async Task<FanOutFigures> FanOutAsync(BenchContext ctx, ServiceUnderTest service, int subscribers, long chatBase, bool atHalfCeiling = false)
     {
         var p = ctx.Profile;
         var subs = new List<SseSubscriber>(subscribers);
@@ -143,46 +155,64 @@ public static class Scenarios
             {
                 await WaitSeenAsync(sub, [warm], p.WaitTimeout);
             }
-            var baseline = subs.Sum(s => (long)s.Events);
-
-            var count = p.FanOutMessages;
-            var tokens = Enumerable.Range(0, count).Select(i => $"fo{subscribers:D5}m{i:D5}").ToArray();
-            var acks = new double[count];
-            var started = Clock.NowMs();
-            var load = await ctx.Client.RunAsync($"fan-out {subscribers}", count, 8, TimeSpan.FromSeconds(count / p.FanOutRate * 3 + 10),
-                i => service.Webhook(ctx.TextUpdate(chatBase + 1 + i % 20, tokens[i])), ratePerSecond: p.FanOutRate,
-                onSuccess: i => acks[i] = Clock.NowMs());
-            EnsureAnswered(load);
-            var acked = tokens.Where((_, i) => acks[i] > 0).ToList();
-            foreach (var sub in subs)
+            if (!atHalfCeiling)
             {
-                await WaitSeenAsync(sub, acked, p.WaitTimeout);
+                return await FanOutRoundAsync(ctx, service, subs, chatBase, $"fo{subscribers:D5}m", p.FanOutRate);
             }
-
-            var lags = new List<double>(subscribers * count);
-            var lastSeen = started;
-            long seenMessages = 0;
-            foreach (var sub in subs)
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    if (acks[i] > 0 && sub.Seen.TryGetValue(tokens[i], out var seen))
-                    {
-                        lags.Add(Math.Max(0, seen - acks[i]));
-                        lastSeen = Math.Max(lastSeen, seen);
-                        seenMessages++;
-                    }
-                }
-            }
-            // Events/s counts every event (each message also updates its chat's preview); delivered counts messages.
-            var events = subs.Sum(s => (long)s.Events) - baseline;
-            var seconds = Math.Max(0.001, (lastSeen - started) / 1000);
-            return new FanOutFigures(subscribers, count, seenMessages, (long)acked.Count * subscribers, events / seconds, Percentiles.Of(lags), subs.Count(s => s.Dropped));
+            var probe = await FanOutRoundAsync(ctx, service, subs, chatBase, $"fp{subscribers:D5}m", 1_000);
+            var probeSeconds = probe.Events / Math.Max(1, probe.EventsPerSecond);
+            var ceiling = probe.Delivered / (double)subscribers / Math.Max(0.001, probeSeconds);
+            var measured = await FanOutRoundAsync(ctx, service, subs, chatBase, $"fo{subscribers:D5}m", Math.Max(1, ceiling / 2));
+            return measured with { CeilingMessagesPerSecond = ceiling };
         }
         finally
         {
             await Task.WhenAll(subs.Select(s => s.DisposeAsync().AsTask()));
         }
+    }
+
+    private static async Task<FanOutFigures> FanOutRoundAsync(BenchContext ctx, ServiceUnderTest service, List<SseSubscriber> subs, long chatBase, string prefix, double rate)
+    {
+        var p = ctx.Profile;
+        var subscribers = subs.Count;
+        var baseline = subs.Sum(s => (long)s.Events);
+        var count = p.FanOutMessages;
+        var tokens = Enumerable.Range(0, count).Select(i => $"{prefix}{i:D5}").ToArray();
+        var acks = new double[count];
+        var started = Clock.NowMs();
+        var load = await ctx.Client.RunAsync($"fan-out {subscribers}", count, 8, TimeSpan.FromSeconds(count / rate * 3 + 10),
+            i => service.Webhook(ctx.TextUpdate(chatBase + 1 + i % 20, tokens[i])), ratePerSecond: rate,
+            onSuccess: i => acks[i] = Clock.NowMs());
+        EnsureAnswered(load);
+        var acked = tokens.Where((_, i) => acks[i] > 0).ToList();
+        foreach (var sub in subs)
+        {
+            await WaitSeenAsync(sub, acked, p.WaitTimeout);
+        }
+
+        var lags = new List<double>(subscribers * count);
+        var lastSeen = started;
+        long seenMessages = 0;
+        foreach (var sub in subs)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (acks[i] > 0 && sub.Seen.TryGetValue(tokens[i], out var seen))
+                {
+                    lags.Add(Math.Max(0, seen - acks[i]));
+                    lastSeen = Math.Max(lastSeen, seen);
+                    seenMessages++;
+                }
+            }
+        }
+        // Events/s counts every event (each message also updates its chat's preview); delivered counts messages.
+        var events = subs.Sum(s => (long)s.Events) - baseline;
+        var seconds = Math.Max(0.001, (lastSeen - started) / 1000);
+        return new FanOutFigures(subscribers, count, seenMessages, (long)acked.Count * subscribers, events / seconds, Percentiles.Of(lags), subs.Count(s => s.Dropped))
+        {
+            Events = events,
+            RatePerSecond = rate,
+        };
     }
 
     // ------------------------------------------------------------------ 2. auto-reply

@@ -4,6 +4,7 @@ using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
@@ -22,9 +23,9 @@ public static partial class ApiHostApp
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var settings = ServiceSettings.Load(builder.Configuration);
+        StreamOptions streamOptions = null!;
+        var settings = ServiceSettings.Load(builder.Configuration, read => streamOptions = ReadStreamOptions(read));
         var apiKey = ResolveApiKey(settings);
-        var streamOptions = ReadStreamOptions(builder.Configuration);
         var trustedProxies = TrustedProxies.Read(builder.Configuration);
 
         builder.Logging.AddSimpleConsole(o =>
@@ -38,6 +39,7 @@ public static partial class ApiHostApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.QuietStartAbort();
 
         builder.WebHost.UseKestrel(o =>
         {
@@ -50,14 +52,17 @@ public static partial class ApiHostApp
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
         });
-        builder.Services.AddSingleton(apiKey);
+        builder.Services.AddValidatedOptions(apiKey);
         builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.AddSingleton(streamOptions);
+        builder.Services.AddValidatedOptions(streamOptions);
         builder.Services.AddSingleton<ChatEventHub>();
-        builder.Services.AddHealthChecks()
-            .AddCheck<OrleansHealthCheck>("orleans", tags: ["ready"])
-            .AddCheck<ArchiveHealthCheck>("archive", tags: ["ready"])
-            .AddCheck<ArchiveBacklogHealthCheck>("archiveBacklog", tags: ["ready"]);
+        var health = builder.Services.AddHealthChecks();
+        var pocketBase = new SettingsReader(settings.Configuration).String("POCKET_BASE_URL") is not null;
+        foreach (var name in new[] { "orleans", settings.Hosting.ClusterMode ? "redis" : null, pocketBase ? "pocketbase" : "archive" }.OfType<string>())
+        {
+            health.Add(new HealthCheckRegistration(name, sp => new CachedHealthCheck(sp.GetRequiredService<ReadinessMonitor>(), name), null, ["ready"]));
+        }
+        health.AddCheck<ArchiveBacklogHealthCheck>("archiveBacklog", tags: ["ready"]);
         builder.Services.AddServiceTelemetry(builder.Configuration);
 
         if (settings.Hosting.ClusterMode)
@@ -84,6 +89,12 @@ public static partial class ApiHostApp
         configure?.Invoke(builder);
         // After Orleans: it needs the stream provider at start (orleans-notes, 1).
         builder.Services.AddHostedService<ChatEventSubscription>();
+        builder.Services.AddSingleton<ReadinessMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
+        if (settings.Hosting.ClusterMode)
+        {
+            builder.Services.AddHostedService<ClusterChangeWatcher>();
+        }
 
         var app = builder.Build();
         if (trustedProxies is not null)
@@ -141,19 +152,24 @@ public static partial class ApiHostApp
         };
     }
 
-    private static StreamOptions ReadStreamOptions(IConfiguration configuration)
+    private static StreamOptions ReadStreamOptions(SettingsReader read)
     {
-        var read = new SettingsReader(configuration);
         var options = new StreamOptions
         {
             PingInterval = read.Duration("SSE_PING_INTERVAL", TimeSpan.FromSeconds(15)),
             ReplayBuffer = read.Int("SSE_REPLAY_BUFFER", 10_000, 1, 10_000_000),
+            ClusterCheckInterval = read.Duration("SSE_CLUSTER_CHECK_INTERVAL", TimeSpan.FromSeconds(1)),
+            ResyncSettle = read.Duration("SSE_RESYNC_SETTLE", TimeSpan.FromSeconds(5)),
         };
+        if (options.ClusterCheckInterval <= TimeSpan.Zero)
+        {
+            read.Error("SSE_CLUSTER_CHECK_INTERVAL", "must be greater than zero");
+        }
         if (options.PingInterval <= TimeSpan.Zero)
         {
             read.Error("SSE_PING_INTERVAL", "must be greater than zero");
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+        return options;
     }
 
     private static void AnnounceStart(ILogger logger, ServiceSettings settings, ApiKeyOptions apiKey)

@@ -201,12 +201,3 @@ public sealed class SqliteChatArchive : IBatchingChatArchive
     // Fixed-width UTC text sorts like the instant it names.
     private static string SortableTime(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ");
 }
-
-/// <summary>The JSON shape of records everywhere: REST, SSE, archive rows (camelCase, the seed's names).</summary>
-public static class ArchiveJson
-{
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
-    };
-}

@@ -49,10 +49,20 @@ public static partial class TelegramWebhookEndpoint
         {
             return Problems.TooLarge(MaxBody);
         }
+        // A chunked body has no Content-Length: the server cuts it off at the same size while it is read.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBody;
+        }
         Update? update;
         try
         {
             update = await JsonSerializer.DeserializeAsync<Update>(context.Request.Body, JsonBotAPI.Options, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            LogMalformed(logger, $"body larger than {MaxBody} bytes");
+            return Problems.TooLarge(MaxBody);
         }
         catch (JsonException ex)
         {

@@ -4,6 +4,7 @@ using MessengerAutoReply.Hosting;
 using MessengerAutoReply.Media;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using MessengerAutoReply.Security;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -53,9 +54,17 @@ public static class BrevoSetup
                 pipeline.AddTimeout(options.SendTimeout);
             });
         // Downloads are GETs: the standard pipeline's retries of 5xx/429/timeouts are safe.
+        // Attachment links come from the webhook body, so from whoever knows its URL: the outbound policy
+        // checks every connection (redirects included) and a refused target is never retried.
+        var outbound = OutboundPolicy.Load(settings.Configuration);
+        services.TryAddSingleton(outbound);
         services.AddHttpClient(BrevoMediaFetcher.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => GuardedHttpHandler.Create(sp.GetRequiredService<OutboundPolicy>()))
             .AddStandardResilienceHandler(o =>
             {
+                o.Retry.ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is not HttpRequestException { InnerException: OutboundRefusedException }
+                    && HttpClientResiliencePredicates.IsTransient(args.Outcome));
                 o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(30);
                 o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(90);
                 o.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(60);

@@ -1,12 +1,14 @@
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Media;
+using MessengerAutoReply.Security;
+using Microsoft.Extensions.Logging;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
 
 namespace MessengerAutoReply.Telegram;
 
 /// <summary>getFile, then the file download, both through the SDK. Too big or unknown files are a permanent "not available".</summary>
-public sealed class TelegramMediaFetcher(TelegramClients clients, TelegramOptions options) : IMediaFetcher
+public sealed partial class TelegramMediaFetcher(TelegramClients clients, TelegramOptions options, ILogger<TelegramMediaFetcher> logger) : IMediaFetcher
 {
     public string Platform => Platforms.Telegram;
 
@@ -26,10 +28,22 @@ public sealed class TelegramMediaFetcher(TelegramClients clients, TelegramOption
                 return MediaFetchResult.NotAvailable("Telegram returned no file path for this file.");
             }
             byte[] bytes;
-            if (Path.IsPathRooted(file.FilePath) && File.Exists(file.FilePath))
+            if (Path.IsPathRooted(file.FilePath))
             {
-                // A local Bot API server (--local) answers with a path on its own disk.
-                bytes = await File.ReadAllBytesAsync(file.FilePath, cancellationToken);
+                // A local Bot API server (--local) answers with a path on its own disk: read only inside its folder.
+                var local = options.LocalFilesDir is null ? null : ContainedPath.ResolveFileUnder(options.LocalFilesDir, file.FilePath);
+                if (local is null)
+                {
+                    LogLocalRefused(file.FilePath, options.LocalFilesDir ?? "(TELEGRAM_LOCAL_FILES_DIR unset)");
+                    return MediaFetchResult.NotAvailable(options.LocalFilesDir is null
+                        ? "The Bot API server named a file on its disk, and TELEGRAM_LOCAL_FILES_DIR is not set; the file was not read."
+                        : "The Bot API server named a file outside TELEGRAM_LOCAL_FILES_DIR; the file was not read.");
+                }
+                if (new FileInfo(local).Length > options.MaxDownloadBytes)
+                {
+                    return MediaFetchResult.NotAvailable(TooBig(new FileInfo(local).Length));
+                }
+                bytes = await File.ReadAllBytesAsync(local, cancellationToken);
             }
             else
             {
@@ -72,4 +86,7 @@ public sealed class TelegramMediaFetcher(TelegramClients clients, TelegramOption
         ".tgs" => "application/x-tgsticker",
         _ => "application/octet-stream",
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram named the local file {Path}, outside {Folder}: not read, the message is kept without it")]
+    private partial void LogLocalRefused(string path, string folder);
 }

@@ -40,6 +40,11 @@ public sealed partial class TelegramOptions
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>getFile refuses bigger files on the cloud server (20 MB); a local Bot API server has no limit.</summary>
     public long MaxDownloadBytes { get; init; } = 20L << 20;
+    /// <summary>
+    /// TELEGRAM_LOCAL_FILES_DIR: where a local Bot API server (<c>--local</c>) keeps files. Only an absolute file_path
+    /// under it (after resolving links) is read from disk; unset, absolute paths are never read.
+    /// </summary>
+    public string? LocalFilesDir { get; init; }
 
     public bool WebhookMode => WebhookUrl is not null;
 
@@ -96,7 +101,12 @@ public sealed partial class TelegramOptions
             MaxRetryAfterWait = read.Duration("TELEGRAM_MAX_RETRY_AFTER_WAIT", TimeSpan.FromSeconds(30)),
             SendTimeout = read.Duration("TELEGRAM_SEND_TIMEOUT", TimeSpan.FromSeconds(30)),
             MaxDownloadBytes = read.Int("TELEGRAM_MAX_DOWNLOAD_MB", 20, 1, 100_000) * (1L << 20),
+            LocalFilesDir = read.String("TELEGRAM_LOCAL_FILES_DIR") is { } local ? Path.GetFullPath(local) : null,
         };
+        if (options.LocalFilesDir is not null && !Directory.Exists(options.LocalFilesDir))
+        {
+            read.Error("TELEGRAM_LOCAL_FILES_DIR", $"'{options.LocalFilesDir}' is not a folder");
+        }
         if (options.PollTimeoutSeconds > 50)
         {
             read.Error("TELEGRAM_POLL_TIMEOUT", "at most 50s (Telegram clamps longer polls)");

@@ -16,6 +16,10 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
         var visitor = brevo.Fake.CreateVisitor("instagram", "Maria K");
         var chatId = BrevoService.ChatIdOf(visitor);
         var jpeg = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
+        // A JPEG's signature: the media route shows inline only what its bytes confirm (#15).
+        jpeg[0] = 0xFF;
+        jpeg[1] = 0xD8;
+        jpeg[2] = 0xFF;
 
         Assert.Equal(200, await brevo.DeliverAsync(brevo.Fake.BuildVisitorTextFragment(visitor, "Hi! Do you ship to Lyon?")));
         Assert.Equal(200, await brevo.DeliverAsync(brevo.Fake.BuildVisitorFileFragment(visitor, jpeg, "image/jpeg", "IMG_2041.jpg")));

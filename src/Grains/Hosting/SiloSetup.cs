@@ -81,26 +81,38 @@ public static class SiloSetup
     {
         var hosting = settings.Hosting;
         silo.Services.AddMessengerCore(settings);
+        silo.Services.AddGrainStateSerializer();
         if (hosting.ClusterMode)
         {
             var redis = RedisConnection.Normalize(hosting.RedisUrl!);
+            // Both stores take the default IGrainStorageSerializer: GrainStateSerializer (binary, reads JSON too).
             silo.AddRedisGrainStorage(StorageNames.Chats, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.AddRedisGrainStorage(StorageNames.PubSub, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            // Orleans' own serializer: version-tolerant for our [GenerateSerializer] state, and compact.
-            silo.Services.AddOptions<RedisStorageOptions>(StorageNames.Chats)
-                .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(sp =>
                 new RedisPendingWorkRegistry(sp.GetRequiredService<IConnectionMultiplexer>(), hosting.ServiceId));
         }
         else
         {
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats,
-                (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<Serializer>()));
+                (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<IGrainStorageSerializer>()));
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(_ => new SqlitePendingWorkRegistry(hosting.GrainDatabase));
         }
         silo.AddMemoryStreams(ChatStreams.Provider);
         return silo;
+    }
+
+    /// <summary>
+    /// Orleans' binary serializer for grain state in every provider that takes the default (memory, Redis, and
+    /// the SQLite one), reading state stored as Orleans' default JSON too (<see cref="GrainStateSerializer"/>).
+    /// </summary>
+    public static IServiceCollection AddGrainStateSerializer(this IServiceCollection services)
+    {
+        services.RemoveAll<IGrainStorageSerializer>();
+        services.AddSingleton<IGrainStorageSerializer>(sp => new GrainStateSerializer(
+            new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()),
+            new JsonGrainStorageSerializer(sp.GetRequiredService<OrleansJsonSerializer>())));
+        return services;
     }
 
     /// <summary>Registered after the silo so it starts once grains can be called (see orleans-notes, 1).</summary>

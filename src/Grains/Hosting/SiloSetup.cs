@@ -3,6 +3,7 @@ using MessengerAutoReply.Archive.PocketBase;
 using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
+using MessengerAutoReply.Events;
 using MessengerAutoReply.Media;
 using MessengerAutoReply.Telegram;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,8 +99,36 @@ public static class SiloSetup
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(_ => new SqlitePendingWorkRegistry(hosting.GrainDatabase));
         }
+        // Memory streams stay until the chat grain publishes through IChatEventSink (issue #14's grain step);
+        // the sinks below are the push transport it switches to.
         silo.AddMemoryStreams(ChatStreams.Provider);
+        if (hosting.ClusterMode)
+        {
+            silo.Services.TryAddSingleton<IChatEventSink, ClusterChatEventSink>();
+        }
+        else
+        {
+            silo.Services.AddLocalChatEvents();
+        }
         return silo;
+    }
+
+    /// <summary>One in-process event transport: the grain's sink and the API host's source are the same object.</summary>
+    public static IServiceCollection AddLocalChatEvents(this IServiceCollection services)
+    {
+        services.TryAddSingleton<LocalChatEvents>();
+        services.TryAddSingleton<IChatEventSink>(sp => sp.GetRequiredService<LocalChatEvents>());
+        services.TryAddSingleton<IChatEventSource>(sp => sp.GetRequiredService<LocalChatEvents>());
+        return services;
+    }
+
+    /// <summary>An API host in cluster mode: an observer the silos push to, feeding this process's event source.</summary>
+    public static IServiceCollection AddChatEventObserver(this IServiceCollection services)
+    {
+        services.AddLocalChatEvents();
+        services.TryAddSingleton<ChatEventObserver>();
+        services.AddHostedService<ChatEventHostRegistration>();
+        return services;
     }
 
     /// <summary>

@@ -132,8 +132,8 @@ public sealed class BenchContext : IAsyncDisposable
     public required LoadClient Client { get; init; }
     public required FakeTelegramServer Telegram { get; init; }
     public required FakeOpenAIServer OpenAI { get; init; }
-    public required RedisProcess Redis { get; init; }
-    public PocketBaseProcess? PocketBase { get; init; }
+    public required RedisServer Redis { get; init; }
+    public PocketBaseServer? PocketBase { get; init; }
     public required TextWriter Log { get; init; }
 
     private long _updateId;

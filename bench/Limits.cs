@@ -88,7 +88,7 @@ public static class Limits
     public static async Task<ChildProcess> StartServerAsync(LoadClient client, string dataDir)
     {
         var port = FreePort.Next();
-        var server = ChildProcess.StartDotnet("limits server", "MessengerAutoReply.Bench.dll", new Dictionary<string, string>(),
+        var server = ChildProcess.StartDotnet("limits server", "MessengerAutoReply.Bench.dll", null, null,
             ServeCommand, port.ToString(CultureInfo.InvariantCulture), Path.Combine(dataDir, "limits.db"));
         await server.WaitForHttpAsync(client.Http, new Uri($"http://127.0.0.1:{port}/ready"), TimeSpan.FromSeconds(30));
         Port = port;
@@ -130,7 +130,7 @@ public static class Limits
     }
 
     /// <summary>PocketBase's own create rate: one small record per request, admin token, same load client.</summary>
-    public static async Task<LoadResult> MeasurePocketBaseAsync(LoadClient client, PocketBaseProcess pocketBase, Profile profile)
+    public static async Task<LoadResult> MeasurePocketBaseAsync(LoadClient client, PocketBaseServer pocketBase, Profile profile)
     {
         var token = await pocketBase.AdminTokenAsync(client.Http);
         using (var create = new HttpRequestMessage(HttpMethod.Post, new Uri(pocketBase.Url, "/api/collections"))

@@ -53,7 +53,7 @@ for (var i = 0; i < args.Length; i++)
 var log = Console.Error;
 var total = Stopwatch.StartNew();
 var report = new Report();
-var pocketBaseBinary = PocketBaseProcess.FindBinary();
+var pocketBaseBinary = PocketBaseServer.FindBinary();
 var client = new LoadClient();
 
 var telegram = await FakeTelegramServer.StartAsync();
@@ -70,11 +70,11 @@ await using var context = new BenchContext
     Client = client,
     Telegram = telegram,
     OpenAI = openAI,
-    Redis = await RedisProcess.StartAsync(),
-    PocketBase = pocketBaseBinary is null ? null : await PocketBaseProcess.StartAsync(pocketBaseBinary, client.Http),
+    Redis = await RedisServer.StartNewAsync(),
+    PocketBase = pocketBaseBinary is null ? null : await PocketBaseServer.StartNewAsync(),
     Log = log,
 };
-using var scratch = new TempDir("limits");
+using var scratch = new TempDir("bench-limits");
 var failures = new List<string>();
 
 async Task Phase(string name, Func<Task> run)
@@ -163,6 +163,10 @@ void IngestKeys(string prefix, IngestFigures f)
     report.Set($"{prefix}errors", f.Saturated.Errors + f.HalfRate.Errors + f.SseMissing);
 }
 
+// CPU seconds of the service's processes per 1,000 accepted messages over an ingest run (warm-up included).
+var embeddedCpuPer1k = double.NaN;
+double CpuPer1k(double cpuSeconds, IngestFigures f) => cpuSeconds / ((profile.WarmupRequests + f.Saturated.Ok + f.HalfRate.Ok) / 1000.0);
+
 // ---------------------------------------------------------------- memory storage (the goal's reference)
 await Phase("ingest: memory grain storage", async () =>
 {
@@ -182,7 +186,9 @@ await Phase("ingest: memory grain storage", async () =>
 await Phase("embedded default (SQLite grain state)", async () =>
 {
     await using var service = await ServiceUnderTest.StartAsync(Variant.Sqlite, context);
+    var cpuBefore = service.CpuSeconds();
     var ingest = await Scenarios.IngestAsync(context, service, "is", 2_000_000_000);
+    embeddedCpuPer1k = CpuPer1k(service.CpuSeconds() - cpuBefore, ingest);
     IngestRows("SQLite, embedded default", ingest, ("Kestrel no-op", kestrel), ("Kestrel + SQLite insert", sqliteInsert));
     IngestKeys("ingest_sqlite_", ingest);
     report.Set("ingest_sqlite_ratio_to_kestrel", ingest.Saturated.RatePerSecond / kestrel);
@@ -291,7 +297,15 @@ await Phase("reply loop (SQLite, no flood limits, AI at 0 ms)", async () =>
 await Phase("cluster mode (Redis, silo processes)", async () =>
 {
     await using var service = await ServiceUnderTest.StartAsync(Variant.Redis, context);
+    var cpuBefore = service.CpuSeconds();
     var f = await Scenarios.IngestAsync(context, service, "ir", 7_000_000_000);
+    // Issue #13: what the cluster costs per message, all its processes summed, against the embedded default's.
+    var clusterCpuPer1k = CpuPer1k(service.CpuSeconds() - cpuBefore, f);
+    report.Row("CPU per 1,000 accepted messages", $"cluster ({profile.Silos} silos + API host) vs embedded default, same ingest",
+        $"{Report.N(clusterCpuPer1k, 2)} s vs {Report.N(embeddedCpuPer1k, 2)} s", Report.Ratio(clusterCpuPer1k, embeddedCpuPer1k));
+    report.Set("cluster_cpu_s_per_1k", clusterCpuPer1k);
+    report.Set("embedded_cpu_s_per_1k", embeddedCpuPer1k);
+    report.Set("cluster_cpu_per_1k_ratio", clusterCpuPer1k / embeddedCpuPer1k);
     IngestRows($"Redis cluster, {profile.Silos} silos + API host", f, ("Kestrel no-op", kestrel), ("Redis SET", redisSet));
     IngestKeys("ingest_redis_", f);
     report.Set("ingest_redis_ratio_to_kestrel", f.Saturated.RatePerSecond / kestrel);

@@ -38,7 +38,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     {
         Variant = variant;
         Port = port;
-        _data = new TempDir(variant.ToString().ToLowerInvariant());
+        _data = new TempDir($"bench-{variant.ToString().ToLowerInvariant()}");
     }
 
     public Variant Variant { get; }
@@ -96,8 +96,8 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         if (Variant == Variant.PocketBase)
         {
             env["POCKET_BASE_URL"] = context.PocketBase!.Url.ToString();
-            env["POCKETBASE_EMAIL"] = PocketBaseProcess.Email;
-            env["POCKETBASE_PASSWORD"] = PocketBaseProcess.Password;
+            env["POCKETBASE_EMAIL"] = PocketBaseServer.Email;
+            env["POCKETBASE_PASSWORD"] = PocketBaseServer.Password;
         }
 
         if (Variant == Variant.Redis)
@@ -112,7 +112,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
                     ["SILO_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                     ["GATEWAY_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
                 };
-                var silo = ChildProcess.StartWithBenchRuntime($"silo {i + 1}", "MessengerAutoReply.Silo.dll", siloEnv);
+                var silo = StartWithBenchRuntime($"silo {i + 1}", "MessengerAutoReply.Silo.dll", siloEnv);
                 _processes.Add(silo);
                 if (i == 0)
                 {
@@ -123,7 +123,7 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         }
         else if (Variant == Variant.Memory)
         {
-            GrainHost = ChildProcess.StartDotnet("API host (memory storage)", "MessengerAutoReply.Bench.dll", env, ServeMemoryCommand);
+            GrainHost = ChildProcess.StartDotnet("API host (memory storage)", "MessengerAutoReply.Bench.dll", env, null, ServeMemoryCommand);
             _processes.Add(GrainHost);
         }
         else
@@ -145,6 +145,22 @@ public sealed class ServiceUnderTest : IAsyncDisposable
         // The webhook is registered with the fake once the Telegram channel is up: then updates are accepted.
         var webhook = env["TELEGRAM_WEBHOOK_URL"];
         await context.Telegram.WaitForAsync(t => t.WebhookUrl == webhook, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Starts a referenced console assembly (the silo) under the bench's own runtime and dependency files: the
+    /// silo's deps expect Microsoft.Extensions.* beside it, which this output takes from the ASP.NET framework.
+    /// </summary>
+    private static ChildProcess StartWithBenchRuntime(string name, string assembly, IDictionary<string, string> environment)
+    {
+        var dir = AppContext.BaseDirectory;
+        return ChildProcess.Start(name, "dotnet",
+        [
+            "exec",
+            "--runtimeconfig", Path.Combine(dir, "MessengerAutoReply.Bench.runtimeconfig.json"),
+            "--depsfile", Path.Combine(dir, "MessengerAutoReply.Bench.deps.json"),
+            Path.Combine(dir, assembly),
+        ], environment);
     }
 
     public HttpRequestMessage Api(HttpMethod method, string pathAndQuery, JsonNode? body = null)
@@ -169,6 +185,20 @@ public sealed class ServiceUnderTest : IAsyncDisposable
     }
 
     /// <summary>Archive writes accepted and not yet stored, as /health/ready reports them (this process's chats).</summary>
+    /// <summary>CPU seconds (user + system) used so far by every process of this service (silos and API host).</summary>
+    public double CpuSeconds() => _processes.Sum(p =>
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(p.Id);
+            return process.TotalProcessorTime.TotalSeconds;
+        }
+        catch (ArgumentException)
+        {
+            return 0; // exited
+        }
+    });
+
     public async Task<int> ArchiveBacklogAsync(HttpClient http)
     {
         using var response = await http.GetAsync(new Uri(BaseUrl, "/health/ready"));

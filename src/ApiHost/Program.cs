@@ -1,6 +1,9 @@
 using MessengerAutoReply.ApiHost.Hosting;
 using MessengerAutoReply.Hosting;
 
+// First, before anything can take time: a stop from now on ends the process with 0 (StopSignal).
+StopSignal.Install();
+
 // .env fills in what the environment does not set (the seed's configuration file).
 if (File.Exists(".env"))
 {
@@ -9,9 +12,7 @@ if (File.Exists(".env"))
 
 try
 {
-    var app = ApiHostApp.Build(args);
-    await app.RunAsync();
-    return 0;
+    return await StopSignal.RunAsync(() => ApiHostApp.Build(args));
 }
 catch (InvalidSettingsException ex)
 {

@@ -2,6 +2,10 @@ using MessengerAutoReply.Hosting;
 using MessengerAutoReply.Silo;
 using Microsoft.Extensions.Hosting;
 
+// First, before anything can take time: a stop from now on ends the process with 0 (StopSignal).
+StopSignal.Install();
+
+// .env fills in what the environment does not set (the seed's configuration file).
 if (File.Exists(".env"))
 {
     DotNetEnv.Env.NoClobber().Load(".env");
@@ -9,8 +13,7 @@ if (File.Exists(".env"))
 
 try
 {
-    await SiloHostApp.Build(args).RunAsync();
-    return 0;
+    return await StopSignal.RunAsync(() => SiloHostApp.Build(args));
 }
 catch (InvalidSettingsException ex)
 {

@@ -16,11 +16,13 @@ public static class SiloHostApp
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var settings = ServiceSettings.Load(builder.Configuration);
-        if (!settings.Hosting.ClusterMode)
+        var settings = ServiceSettings.Load(builder.Configuration, read =>
         {
-            throw new InvalidSettingsException(["REDIS_URL: a separate silo runs only in cluster mode; set REDIS_URL (or run src/ApiHost alone for the embedded default)"]);
-        }
+            if (read.String("REDIS_URL") is null)
+            {
+                read.Error("REDIS_URL", "a separate silo runs only in cluster mode; set REDIS_URL (or run src/ApiHost alone for the embedded default)");
+            }
+        });
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -28,6 +30,7 @@ public static class SiloHostApp
         });
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.QuietStartAbort();
         builder.UseOrleans(silo => silo.AddMessengerSilo(settings));
         builder.Services.AddMessengerSiloWorkers();
         configure?.Invoke(builder.Services);

@@ -50,6 +50,20 @@ public sealed partial class FakeBrevoServer
             response.Headers["x-sib-ratelimit-reset"] = rate.Reset.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (result.Status is >= 200 and < 300 && TakeGarbled())
+        {
+            // Done (the message is stored and echoed), but the answer breaks off: the client cannot read it.
+            var bytes = Encoding.UTF8.GetBytes(result.Body ?? "{}");
+            response.ContentType = "application/json";
+            response.ContentLength = bytes.Length + 64;
+            await response.Body.WriteAsync(bytes.AsMemory(0, bytes.Length / 2), context.RequestAborted);
+            await response.Body.FlushAsync(context.RequestAborted);
+            // The status line and headers reach the client before the connection drops.
+            await Task.Delay(100, context.RequestAborted);
+            context.Abort();
+            return;
+        }
+
         if (result.Body is not null)
         {
             response.ContentType = result.ContentType;

@@ -184,6 +184,24 @@ public sealed partial class FakeBrevoServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The next <paramref name="count"/> successful API calls do their work (a message is stored and echoed) and
+    /// then break off their 2xx answer halfway, so the client cannot read it.
+    /// </summary>
+    public void GarbleNextSuccess(int count = 1) => Interlocked.Add(ref _garbleNext, count);
+
+    private int _garbleNext;
+
+    private bool TakeGarbled()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _garbleNext);
+            if (left <= 0) return false;
+            if (Interlocked.CompareExchange(ref _garbleNext, left - 1, left) == left) return true;
+        }
+    }
+
     /// <summary>Forget recorded traffic and pending failures; agents, visitors and files stay.</summary>
     public void ClearRecorded()
     {

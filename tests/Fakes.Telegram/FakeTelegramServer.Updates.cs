@@ -62,6 +62,9 @@ public sealed partial class FakeTelegramServer
     /// <summary>The server answers a second setWebhook within 1 s with 429 "retry after 1". Zero (default) disables the check.</summary>
     public TimeSpan SetWebhookMinInterval { get; set; } = TimeSpan.Zero;
 
+    /// <summary>getUpdates answers at once, ignoring <c>timeout</c> (a self-hosted Bot API server or proxy that does not long-poll).</summary>
+    public bool IgnoreLongPollTimeout { get; set; }
+
     /// <summary>The update_id the next enqueued update gets. Set it to jump (the server picks a random id after a week without updates).</summary>
     public int NextUpdateId
     {
@@ -184,7 +187,7 @@ public sealed partial class FakeTelegramServer
     {
         var offset = p.GetLong("offset") ?? 0;
         var limit = (int)Math.Clamp(p.GetLong("limit") ?? 100, 1, 100);
-        var timeout = Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
+        var timeout = IgnoreLongPollTimeout ? 0 : Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
         var allowed = p.GetStringArray("allowed_updates");
 
         PollWaiter me;
@@ -394,70 +397,120 @@ public sealed partial class FakeTelegramServer
         }
     }
 
-    // One update in flight per bot, strictly in queue order (the server parallelises across chats; see report).
+    /// <summary>
+    /// Delivers like the server: updates of one chat one at a time and in order, different chats in parallel up to
+    /// the webhook's <c>max_connections</c>. Anything not answered 2xx is posted again (the first retry at once,
+    /// then with a doubling delay, or after the Retry-After the webhook asked for); later updates of that chat wait.
+    /// </summary>
     private async Task DeliverLoopAsync(WebhookConfig config, CancellationToken ct)
     {
-        int? currentId = null;
-        var failures = 0;
+        var inFlight = new Dictionary<string, Task>(StringComparer.Ordinal);
+        var failures = new Dictionary<int, int>();
+        var notBefore = new Dictionary<int, DateTimeOffset>();
         while (!ct.IsCancellationRequested)
         {
-            QueuedUpdate? next;
+            var started = new List<(QueuedUpdate Update, string Key)>();
             Task changed;
+            DateTimeOffset? wakeAt = null;
             lock (_gate)
             {
                 PurgeExpired();
-                next = _queue.FirstOrDefault();
                 changed = _changed.Task;
+                var blocked = new HashSet<string>(inFlight.Keys, StringComparer.Ordinal);
+                foreach (var update in _queue)
+                {
+                    if (inFlight.Count + started.Count >= config.MaxConnections) break;
+                    var key = OrderingKey(update);
+                    // Only the oldest queued update of a chat may go; the chat's later ones wait behind it.
+                    if (!blocked.Add(key)) continue;
+                    if (notBefore.TryGetValue(update.Id, out var at) && at > DateTimeOffset.UtcNow)
+                    {
+                        wakeAt = wakeAt is null || at < wakeAt ? at : wakeAt;
+                        continue;
+                    }
+                    started.Add((update, key));
+                }
             }
-            if (next is null)
+            foreach (var (update, key) in started)
+            {
+                inFlight[key] = DeliverOneAsync(config, update, failures, notBefore, ct);
+            }
+            if (inFlight.Count == 0 && wakeAt is null)
             {
                 try { await changed.WaitAsync(ct); } catch (OperationCanceledException) { return; }
                 continue;
             }
-            if (next.Id != currentId)
+            var waits = new List<Task>(inFlight.Values) { changed };
+            if (wakeAt is { } wake)
+                waits.Add(Task.Delay(Max(wake - DateTimeOffset.UtcNow, TimeSpan.FromMilliseconds(1)), ct));
+            try { await Task.WhenAny(waits).WaitAsync(ct); } catch (OperationCanceledException) { }
+            foreach (var (key, task) in inFlight.Where(kv => kv.Value.IsCompleted).ToList())
             {
-                currentId = next.Id;
-                failures = 0;
+                inFlight.Remove(key);
+                if (task.IsFaulted) throw task.Exception!.InnerException!;
             }
-
-            var (status, error, retryAfter) = await PostUpdateAsync(config, next, ct);
-            if (ct.IsCancellationRequested && status is null) return;
-            var ok = status is >= 200 and < 300;
-            TimeSpan delay = TimeSpan.Zero;
-            lock (_gate)
+            if (ct.IsCancellationRequested)
             {
-                _webhookAttempts.Add(new WebhookAttempt(next.Id, config.Url, status, error, config.SecretToken is not null, Clock.GetUtcNow()));
-                if (ok)
-                {
-                    _queue.Remove(next);
-                    _webhookDelivered++;
-                }
-                else
-                {
-                    failures++;
-                    _lastWebhookErrorAt = Clock.GetUtcNow();
-                    _lastWebhookError = status is { } code
-                        ? $"Wrong response from the webhook: {code} {ReasonPhrases.GetReasonPhrase(code)}".TrimEnd()
-                        : error;
-                    if (WebhookMaxAttempts is { } max && failures >= max)
-                    {
-                        _queue.Remove(next);
-                        _webhookDropped++;
-                    }
-                    else if (failures > 1)
-                    {
-                        var backoff = WebhookRetryDelay * Math.Pow(2, Math.Min(failures - 2, 20));
-                        delay = backoff < WebhookMaxRetryDelay ? backoff : WebhookMaxRetryDelay;
-                    }
-                    if (retryAfter is { } ra) delay = ra < WebhookMaxRetryDelay ? ra : WebhookMaxRetryDelay;
-                }
-                Pulse();
-            }
-            if (delay > TimeSpan.Zero)
-            {
-                try { await Task.Delay(delay, ct); } catch (OperationCanceledException) { return; }
+                try { await Task.WhenAll(inFlight.Values); } catch (OperationCanceledException) { }
+                return;
             }
         }
+
+        static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    }
+
+    private async Task DeliverOneAsync(WebhookConfig config, QueuedUpdate next, Dictionary<int, int> failureCounts, Dictionary<int, DateTimeOffset> notBefore, CancellationToken ct)
+    {
+        var (status, error, retryAfter) = await PostUpdateAsync(config, next, ct);
+        if (ct.IsCancellationRequested && status is null) return;
+        var ok = status is >= 200 and < 300;
+        lock (_gate)
+        {
+            _webhookAttempts.Add(new WebhookAttempt(next.Id, config.Url, status, error, config.SecretToken is not null, Clock.GetUtcNow()));
+            if (ok)
+            {
+                _queue.Remove(next);
+                _webhookDelivered++;
+                failureCounts.Remove(next.Id);
+                notBefore.Remove(next.Id);
+            }
+            else
+            {
+                var failures = failureCounts[next.Id] = failureCounts.GetValueOrDefault(next.Id) + 1;
+                _lastWebhookErrorAt = Clock.GetUtcNow();
+                _lastWebhookError = status is { } code
+                    ? $"Wrong response from the webhook: {code} {ReasonPhrases.GetReasonPhrase(code)}".TrimEnd()
+                    : error;
+                var delay = TimeSpan.Zero;
+                if (WebhookMaxAttempts is { } max && failures >= max)
+                {
+                    _queue.Remove(next);
+                    _webhookDropped++;
+                    failureCounts.Remove(next.Id);
+                }
+                else if (failures > 1)
+                {
+                    var backoff = WebhookRetryDelay * Math.Pow(2, Math.Min(failures - 2, 20));
+                    delay = backoff < WebhookMaxRetryDelay ? backoff : WebhookMaxRetryDelay;
+                }
+                if (retryAfter is { } ra) delay = ra < WebhookMaxRetryDelay ? ra : WebhookMaxRetryDelay;
+                if (delay > TimeSpan.Zero) notBefore[next.Id] = DateTimeOffset.UtcNow + delay;
+                else notBefore.Remove(next.Id);
+            }
+            Pulse();
+        }
+    }
+
+    /// <summary>Updates of one chat are delivered in order; an update without a chat is its own sequence.</summary>
+    private static string OrderingKey(QueuedUpdate update)
+    {
+        var body = update.Json[update.Type] as JsonObject;
+        var chat = body?["chat"] ?? (body?["message"] as JsonObject)?["chat"];
+        if (chat?["id"] is JsonValue id && id.TryGetValue<long>(out var chatId))
+            return "chat:" + chatId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (body?["from"]?["id"] is JsonValue from && from.TryGetValue<long>(out var userId))
+            return "user:" + userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "update:" + update.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private async Task<(int? Status, string? Error, TimeSpan? RetryAfter)> PostUpdateAsync(WebhookConfig config, QueuedUpdate update, CancellationToken ct)

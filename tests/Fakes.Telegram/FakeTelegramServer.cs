@@ -29,6 +29,7 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
 
     private readonly List<RecordedCall> _calls = [];
     private readonly List<InjectedFailure> _failures = [];
+    private readonly Dictionary<string, int> _garbled = [];
     private int _tooManyRequests;
 
     private FakeTelegramServer()
@@ -121,6 +122,15 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
         if (errorCode == 429) retryAfter ??= 1;
         description ??= DefaultDescription(errorCode, retryAfter);
         lock (_gate) _failures.Add(new InjectedFailure(method.ToLowerInvariant(), chatId, errorCode, description, retryAfter, times));
+    }
+
+    /// <summary>
+    /// The next <paramref name="times"/> successful calls of <paramref name="method"/> do what they do (a sendMessage
+    /// is sent) and then answer 200 with a body no client can read, as a broken proxy or an emulator might.
+    /// </summary>
+    public void GarbleNextSuccess(string method, int times = 1)
+    {
+        lock (_gate) _garbled[method.ToLowerInvariant()] = _garbled.GetValueOrDefault(method.ToLowerInvariant()) + times;
     }
 
     /// <summary>Every call that reached a method (valid token), in arrival order.</summary>
@@ -276,6 +286,13 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
                 _ => throw new BotApiException(404, UnknownMethodDescription),
             };
             Record(method, ctx, p, 200);
+            if (TakeGarbled(method))
+            {
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync("{\"ok\":true,\"result\":{\"message_id\":", ctx.RequestAborted);
+                return;
+            }
             var body = new JsonObject { ["ok"] = true, ["result"] = reply.Result };
             if (reply.Description is not null) body["description"] = reply.Description;
             await WriteJsonAsync(ctx, 200, body);
@@ -284,6 +301,16 @@ public sealed partial class FakeTelegramServer : IAsyncDisposable
         {
             Record(method, ctx, p, e.ErrorCode);
             await WriteErrorAsync(ctx, e);
+        }
+    }
+
+    private bool TakeGarbled(string method)
+    {
+        lock (_gate)
+        {
+            if (!_garbled.TryGetValue(method, out var left) || left <= 0) return false;
+            _garbled[method] = left - 1;
+            return true;
         }
     }
 

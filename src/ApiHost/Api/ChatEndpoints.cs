@@ -24,10 +24,14 @@ public static class ChatEndpoints
         {
             return problem!;
         }
-        var source = request.Query["source"].ToString();
+        var source = request.Query["source"].ToString().Trim().ToLowerInvariant();
         var q = request.Query["q"].ToString();
+        if (source.Length > 0 && !InputRules.IsSafeSource(source))
+        {
+            return Problems.BadRequest("source may hold only lowercase letters, digits, - and _ (telegram, instagram, ...).");
+        }
         return await FromArchive(async () => TypedResults.Ok(await archive.ListChatsAsync(
-            new ChatQuery(page, perPage, string.IsNullOrWhiteSpace(source) ? null : source.Trim().ToLowerInvariant(),
+            new ChatQuery(page, perPage, source.Length == 0 ? null : source,
                 string.IsNullOrWhiteSpace(q) ? null : q), ct)));
     }
 

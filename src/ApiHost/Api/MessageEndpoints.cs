@@ -41,6 +41,10 @@ public static class MessageEndpoints
         if (!string.IsNullOrWhiteSpace(body.ChatId))
         {
             chatId = body.ChatId.Trim();
+            if (!chatId.All(char.IsAsciiLetterOrDigit))
+            {
+                return Problems.BadRequest("chatId may hold only letters and digits (the id of a chat from GET /api/chats).");
+            }
             var chat = ChatIds.IsValid(chatId) ? await grains.GetGrain<IChatGrain>(chatId).GetAsync() : null;
             if (chat is null)
             {
@@ -55,6 +59,10 @@ public static class MessageEndpoints
             {
                 return Problems.BadRequest("source is required (telegram or instagram), or give chatId.");
             }
+            if (!InputRules.IsSafeSource(source))
+            {
+                return Problems.BadRequest("source may hold only lowercase letters, digits, - and _ (telegram, instagram, ...).");
+            }
             var platformChatId = source == Sources.Instagram
                 ? FirstNonEmpty(body.VisitorId, body.PlatformChatId)
                 : FirstNonEmpty(body.PlatformChatId);
@@ -63,6 +71,10 @@ public static class MessageEndpoints
                 return Problems.BadRequest(source == Sources.Instagram
                     ? "visitorId is required for instagram (the Brevo visitor id of the chat)."
                     : "platformChatId is required.");
+            }
+            if (!InputRules.IsSafePlatformChatId(platformChatId))
+            {
+                return Problems.BadRequest($"{(source == Sources.Instagram ? "visitorId" : "platformChatId")} may hold only letters, digits and - _ . : @ + (at most {InputRules.MaxPlatformChatIdLength}).");
             }
             chatId = ChatIds.ForChat(source, platformChatId);
             var existing = await grains.GetGrain<IChatGrain>(chatId).GetAsync();
@@ -97,7 +109,7 @@ public static class MessageEndpoints
             Text = body.Text.Trim(),
             SenderName = string.IsNullOrWhiteSpace(body.SenderName) ? null : body.SenderName.Trim(),
             ResponseMode = responseMode,
-            DeliveryKey = string.IsNullOrWhiteSpace(idempotencyKey) ? $"api:{Guid.NewGuid():N}" : $"api:{idempotencyKey}",
+            DeliveryKey = string.IsNullOrWhiteSpace(idempotencyKey) ? $"api:{Guid.NewGuid():N}" : InputRules.DeliveryKeyFor(idempotencyKey),
         });
         return result.Outcome switch
         {

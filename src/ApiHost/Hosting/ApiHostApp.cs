@@ -4,6 +4,7 @@ using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
@@ -22,9 +23,10 @@ public static partial class ApiHostApp
         {
             builder.Configuration.AddInMemoryCollection(overrides);
         }
-        var settings = ServiceSettings.Load(builder.Configuration);
+        StreamOptions streamOptions = null!;
+        var settings = ServiceSettings.Load(builder.Configuration, read => streamOptions = ReadStreamOptions(read));
         var apiKey = ResolveApiKey(settings);
-        var streamOptions = ReadStreamOptions(builder.Configuration);
+        var trustedProxies = TrustedProxies.Read(builder.Configuration);
 
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -37,6 +39,7 @@ public static partial class ApiHostApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        builder.Logging.QuietStartAbort();
 
         builder.WebHost.UseKestrel(o =>
         {
@@ -49,13 +52,17 @@ public static partial class ApiHostApp
         {
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
         });
-        builder.Services.AddSingleton(apiKey);
-        builder.Services.AddSingleton(streamOptions);
+        builder.Services.AddValidatedOptions(apiKey);
+        builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.AddValidatedOptions(streamOptions);
         builder.Services.AddSingleton<ChatEventHub>();
-        builder.Services.AddHealthChecks()
-            .AddCheck<OrleansHealthCheck>("orleans", tags: ["ready"])
-            .AddCheck<ArchiveHealthCheck>("archive", tags: ["ready"])
-            .AddCheck<ArchiveBacklogHealthCheck>("archiveBacklog", tags: ["ready"]);
+        var health = builder.Services.AddHealthChecks();
+        var pocketBase = new SettingsReader(settings.Configuration).String("POCKET_BASE_URL") is not null;
+        foreach (var name in new[] { "orleans", settings.Hosting.ClusterMode ? "redis" : null, pocketBase ? "pocketbase" : "archive" }.OfType<string>())
+        {
+            health.Add(new HealthCheckRegistration(name, sp => new CachedHealthCheck(sp.GetRequiredService<ReadinessMonitor>(), name), null, ["ready"]));
+        }
+        health.AddCheck<ArchiveBacklogHealthCheck>("archiveBacklog", tags: ["ready"]);
         builder.Services.AddServiceTelemetry(builder.Configuration);
 
         if (settings.Hosting.ClusterMode)
@@ -89,18 +96,30 @@ public static partial class ApiHostApp
             builder.Services.AddChatEventObserver();
         }
         builder.Services.AddHostedService<ChatEventFeed>();
+        builder.Services.AddSingleton<ReadinessMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
+        if (settings.Hosting.ClusterMode)
+        {
+            builder.Services.AddHostedService<ClusterChangeWatcher>();
+        }
 
         var app = builder.Build();
+        if (trustedProxies is not null)
+        {
+            // Before anything reads the client address (the wrong-key limit, request logs).
+            app.UseForwardedHeaders(trustedProxies);
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLog>();
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ConsoleHeaders.Apply });
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.WriteAsync });
 
-        var api = app.MapGroup("/api").AddEndpointFilter<ApiKeyFilter>();
+        // One filter instance for every route: the wrong-key counts are per client address, not per route.
+        var api = app.MapGroup("/api").AddEndpointFilter(app.Services.GetRequiredService<ApiKeyFilter>());
         api.MapChats();
         api.MapMessages();
         api.MapStream();
@@ -115,34 +134,63 @@ public static partial class ApiHostApp
 
     private static ApiKeyOptions ResolveApiKey(ServiceSettings settings)
     {
-        var configured = new SettingsReader(settings.Configuration).String("API_KEY");
+        var read = new SettingsReader(settings.Configuration);
+        var configured = read.String("API_KEY");
+        var previous = read.String("API_KEY_PREVIOUS");
+        var limit = read.Int("API_KEY_FAILURE_LIMIT", 10, 1, 1_000_000);
+        var window = read.Duration("API_KEY_FAILURE_WINDOW", TimeSpan.FromMinutes(1));
+        if (window <= TimeSpan.Zero)
+        {
+            read.Error("API_KEY_FAILURE_WINDOW", "must be greater than zero");
+        }
+        if (read.Errors.Count > 0)
+        {
+            throw new InvalidSettingsException(read.Errors);
+        }
         if (configured is not null)
         {
-            return new ApiKeyOptions { Key = configured };
+            return new ApiKeyOptions { Key = configured, PreviousKey = previous, FailureLimit = limit, FailureWindow = window };
         }
         var (key, generated) = PersistedSecret.GetOrCreate(settings.Hosting.DataDir, "api-key");
-        return new ApiKeyOptions { Key = key, Generated = generated, StoredAt = Path.Combine(settings.Hosting.DataDir, "api-key") };
+        return new ApiKeyOptions
+        {
+            Key = key, PreviousKey = previous, Generated = generated, StoredAt = Path.Combine(settings.Hosting.DataDir, "api-key"),
+            FailureLimit = limit, FailureWindow = window,
+        };
     }
 
-    private static StreamOptions ReadStreamOptions(IConfiguration configuration)
+    private static StreamOptions ReadStreamOptions(SettingsReader read)
     {
-        var read = new SettingsReader(configuration);
         var options = new StreamOptions
         {
             PingInterval = read.Duration("SSE_PING_INTERVAL", TimeSpan.FromSeconds(15)),
             ReplayBuffer = read.Int("SSE_REPLAY_BUFFER", 10_000, 1, 10_000_000),
+            ClusterCheckInterval = read.Duration("SSE_CLUSTER_CHECK_INTERVAL", TimeSpan.FromSeconds(1)),
+            ResyncSettle = read.Duration("SSE_RESYNC_SETTLE", TimeSpan.FromSeconds(5)),
         };
+        if (options.ClusterCheckInterval <= TimeSpan.Zero)
+        {
+            read.Error("SSE_CLUSTER_CHECK_INTERVAL", "must be greater than zero");
+        }
         if (options.PingInterval <= TimeSpan.Zero)
         {
             read.Error("SSE_PING_INTERVAL", "must be greater than zero");
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+        return options;
     }
 
     private static void AnnounceStart(ILogger logger, ServiceSettings settings, ApiKeyOptions apiKey)
     {
         var mode = settings.Hosting.ClusterMode ? "cluster (Orleans client, Redis)" : "embedded (co-hosted silo)";
         LogStarted(logger, settings.Hosting.ServerPort, mode, settings.Hosting.DataDir);
+        if (!apiKey.Generated && apiKey.StoredAt is null && apiKey.Key.Length < ApiKeyOptions.RecommendedLength)
+        {
+            LogShortKey(logger, apiKey.Key.Length, ApiKeyOptions.RecommendedLength);
+        }
+        if (apiKey.PreviousKey is not null)
+        {
+            LogPreviousKey(logger);
+        }
         if (apiKey.Generated)
         {
             // The one place a secret is printed (decision 15): the operator must be able to copy it once.
@@ -156,6 +204,12 @@ public static partial class ApiHostApp
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Messenger AutoReply listening on port {Port}, mode {Mode}, data in {DataDir}")]
     private static partial void LogStarted(ILogger logger, int port, string mode, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "API_KEY is {Length} characters long; use at least {Recommended} random characters (openssl rand -hex 24), it is all that guards the API")]
+    private static partial void LogShortKey(ILogger logger, int length, int recommended);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API_KEY_PREVIOUS is set: the previous key is still accepted; unset it once every client uses API_KEY")]
+    private static partial void LogPreviousKey(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API key: the generated one in {Path}")]
     private static partial void LogKeyStored(ILogger logger, string path);

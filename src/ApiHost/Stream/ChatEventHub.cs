@@ -16,10 +16,20 @@ public sealed class StreamOptions
 
     /// <summary>Events a slow client may fall behind before its stream is ended (it reconnects and replays).</summary>
     public int ClientBuffer { get; init; } = 1_000;
+
+    /// <summary>SSE_CLUSTER_CHECK_INTERVAL: how often a cluster-mode API host looks at the active silos.</summary>
+    public TimeSpan ClusterCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>SSE_RESYNC_SETTLE: after a cluster change, the second resync once the silos have been stable this long.</summary>
+    public TimeSpan ResyncSettle { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>One event as it goes out: an id that says which host numbered it, and its JSON, serialized once.</summary>
-public sealed record StreamEnvelope(long Sequence, string EventId, string ChatId, string Source, string Data);
+public sealed record StreamEnvelope(long Sequence, string EventId, string ChatId, string Source, string Data)
+{
+    /// <summary>Not an event: tells the client that events may have been lost and it must refetch (decision 13).</summary>
+    public bool IsResync { get; init; }
+}
 
 /// <summary>
 /// The in-process fan-out of chat events: one Orleans subscription feeds it, every SSE connection reads its
@@ -31,6 +41,7 @@ public sealed class ChatEventHub(StreamOptions options)
     private readonly StreamEnvelope?[] _ring = new StreamEnvelope?[Math.Max(1, options.ReplayBuffer)];
     private readonly List<Subscriber> _subscribers = [];
     private long _sequence;
+    private long _resyncedAt;
 
     /// <summary>Changes at every start, so an id from another host or an earlier run is recognized as foreign.</summary>
     public string Epoch { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
@@ -88,10 +99,40 @@ public sealed class ChatEventHub(StreamOptions options)
         }
     }
 
+    /// <summary>
+    /// Events may have been lost before they reached this host (a silo died with the stream's queue, or the cluster
+    /// was unreachable): every open stream gets <c>resync</c>, and a client that reconnects with an id from before
+    /// this point gets one too, so a client that missed the resync itself (too slow, reconnecting) still refetches.
+    /// </summary>
+    public int ResyncAll()
+    {
+        lock (_gate)
+        {
+            _resyncedAt = _sequence;
+            var envelope = new StreamEnvelope(_sequence, "", "", "", "{}") { IsResync = true };
+            var told = 0;
+            for (var i = _subscribers.Count - 1; i >= 0; i--)
+            {
+                var subscriber = _subscribers[i];
+                if (subscriber.Writer.TryWrite(envelope))
+                {
+                    told++;
+                }
+                else
+                {
+                    // Full: ended like a slow client; its reconnect is older than _resyncedAt, so it gets resync.
+                    subscriber.Writer.TryComplete();
+                    _subscribers.RemoveAt(i);
+                }
+            }
+            return told;
+        }
+    }
+
     private bool TryReplay(string lastEventId, Subscriber subscriber, List<StreamEnvelope> replay)
     {
         var dash = lastEventId.LastIndexOf('-');
-        if (dash <= 0 || lastEventId[..dash] != Epoch || !long.TryParse(lastEventId[(dash + 1)..], out var last) || last > _sequence)
+        if (dash <= 0 || lastEventId[..dash] != Epoch || !long.TryParse(lastEventId[(dash + 1)..], out var last) || last > _sequence || last < _resyncedAt)
         {
             return false;
         }

@@ -19,27 +19,29 @@ public static class StreamEndpoints
             var chatId = NullIfEmpty(query["chatId"]);
             var source = NullIfEmpty(query["source"])?.ToLowerInvariant();
             context.Response.Headers["X-Accel-Buffering"] = "no";
+            // Subscribed before anything is sent: once the client sees the headers, every event published from
+            // then on reaches it (no window between "connected" and "subscribed"). Disposed with the response
+            // even if the stream never starts.
+            var subscription = hub.Subscribe(chatId, source, lastEventId);
+            context.Response.RegisterForDispose(subscription);
             return TypedResults.ServerSentEvents(
-                Events(context, hub, options, chatId, source, lastEventId, lifetime.ApplicationStopping));
-        });
+                Events(context, subscription, options, lifetime.ApplicationStopping));
+        }).WithMetadata(Api.QueryApiKeyAllowed.Instance);
         return api;
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Events(
         HttpContext context,
-        ChatEventHub hub,
+        ChatEventHub.Subscription subscription,
         StreamOptions options,
-        string? chatId,
-        string? source,
-        string? lastEventId,
         CancellationToken stopping,
         [EnumeratorCancellation] CancellationToken enumeration = default)
     {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping, enumeration);
         var ct = ended.Token;
-        // Headers go out now, so a browser's EventSource opens at once (orleans-notes, 3).
+        // Headers go out now (the subscription already exists), so a browser's EventSource opens at once (orleans-notes, 3).
         await context.Response.Body.FlushAsync(ct);
-        using var subscription = hub.Subscribe(chatId, source, lastEventId);
+        using var owned = subscription;
         if (subscription.Resync)
         {
             yield return new SseItem<string>("{}", "resync");
@@ -86,7 +88,7 @@ public static class StreamEndpoints
     }
 
     private static SseItem<string> Item(StreamEnvelope envelope) =>
-        new(envelope.Data, "update") { EventId = envelope.EventId };
+        envelope.IsResync ? new SseItem<string>("{}", "resync") : new(envelope.Data, "update") { EventId = envelope.EventId };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

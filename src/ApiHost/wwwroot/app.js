@@ -209,12 +209,7 @@ addEventListener('unhandledrejection', (e) => {
 // ---- boot -----------------------------------------------------------------------------------------------
 
 async function boot() {
-  // Dev/test convenience: #apiKey=... is taken once, stored for this tab and removed from the address bar.
-  const m = /(?:^#|&)apiKey=([^&]*)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem(KEY_STORAGE, decodeURIComponent(m[1]));
-    history.replaceState(null, '', location.pathname + location.search);
-  }
+  // No key from the address bar: a link carrying the key would leave it in history, bookmarks and screenshots.
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (!key) return showLogin();
   try {

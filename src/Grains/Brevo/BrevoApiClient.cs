@@ -27,15 +27,23 @@ public sealed class BrevoApiClient(IHttpClientFactory httpClients, IOptions<Brev
         };
         request.Headers.Add("api-key", o.ApiKey);
         request.Headers.Accept.ParseAdd("application/json");
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        // Headers first: a 2xx whose body then breaks off has still delivered the message.
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         var budget = RateBudget.From(response);
         var status = (int)response.StatusCode;
+        string body;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (Exception ex) when (response.IsSuccessStatusCode && !cancellationToken.IsCancellationRequested)
+        {
+            return new BrevoSendOutcome(Unreadable(response, status, ex.Message), budget, false);
+        }
         if (response.IsSuccessStatusCode)
         {
             // The id is what recognizes the echo and allows later edits; without one the message is still sent.
-            var id = TryRead(body, "id") ?? $"brevo-request:{Header(response, "sib-request-id") ?? Guid.NewGuid().ToString("N")}";
-            return new BrevoSendOutcome(DeliveryResult.Success(id), budget, false);
+            return new BrevoSendOutcome(TryRead(body, "id") is { } id ? DeliveryResult.Success(id) : Unreadable(response, status, "no message id in it"), budget, false);
         }
         if (status == StatusCodes.TooManyRequests)
         {
@@ -58,6 +66,11 @@ public sealed class BrevoApiClient(IHttpClientFactory httpClients, IOptions<Brev
         };
         return new BrevoSendOutcome(DeliveryResult.Rejected(what + hint), budget, false);
     }
+
+    /// <summary>Brevo took the message; never send it again. Its request id stands in for the unknown message id.</summary>
+    private static DeliveryResult Unreadable(HttpResponseMessage response, int status, string why) => DeliveryResult.SentWithoutId(
+        $"Brevo answered {status} with a body that could not be read ({why}): the message was delivered, its message id is unknown.",
+        $"brevo-request:{Header(response, "sib-request-id") ?? Guid.NewGuid().ToString("N")}");
 
     private static string? TryRead(string body, string property)
     {

@@ -1,5 +1,4 @@
 using MessengerAutoReply.Hosting;
-using Microsoft.Extensions.Configuration;
 
 namespace MessengerAutoReply.Brevo;
 
@@ -44,9 +43,9 @@ public sealed class BrevoOptions
 
     public bool Configured => ApiKey is not null;
 
-    public static BrevoOptions Load(IConfiguration configuration, TimeSpan deliveryTimeout)
+    /// <summary>Bad values go to <paramref name="read"/>'s error list (one line each, never the secret's value).</summary>
+    public static BrevoOptions Load(SettingsReader read, TimeSpan deliveryTimeout)
     {
-        var read = new SettingsReader(configuration);
         var apiKey = read.String("BREVO_API_KEY");
         var agentId = read.String("BREVO_AGENT_ID");
         if (apiKey is not null && agentId is null)
@@ -82,7 +81,7 @@ public sealed class BrevoOptions
         {
             read.Error("BREVO_SEND_TIMEOUT", "must be greater than zero");
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+        return options;
     }
 
     private static bool IsUrlSafe(char c) => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.';

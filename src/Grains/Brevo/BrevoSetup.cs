@@ -22,8 +22,8 @@ public static class BrevoSetup
         {
             return services;
         }
-        var options = BrevoOptions.Load(settings.Configuration, settings.Chats.DeliveryTimeout);
-        services.AddSingleton(Options.Create(options));
+        var options = settings.Brevo;
+        services.AddValidatedOptions(options);
         if (!options.Configured)
         {
             return services;

@@ -261,7 +261,11 @@ public sealed partial class ChatGrain(
         if (result.Sent)
         {
             S.Outbox.RemoveAt(index);
-            message = message with { Status = MessageStatus.Sent, PlatformMessageId = result.PlatformMessageId ?? message.PlatformMessageId, Error = null };
+            // Without the platform's id (an unreadable 2xx) the stand-in says so rather than looking pending.
+            var platformId = result.PlatformMessageId ?? (message.PlatformMessageId.StartsWith("pending:", StringComparison.Ordinal)
+                ? string.Concat("unknown:", message.PlatformMessageId.AsSpan("pending:".Length))
+                : message.PlatformMessageId);
+            message = message with { Status = MessageStatus.Sent, PlatformMessageId = platformId, Error = result.Error };
         }
         else if (result.Permanent || (result.RetryAfter is null && pending.Attempts + 1 >= _options.DeliveryMaxAttempts))
         {

@@ -1,5 +1,3 @@
-using System.ComponentModel.DataAnnotations;
-
 namespace MessengerAutoReply.Chats;
 
 public sealed class ChatOptions
@@ -10,11 +8,14 @@ public sealed class ChatOptions
     /// <summary>An operator's message switches the chat's autoMode off (OPERATOR_TAKEOVER).</summary>
     public bool OperatorTakeover { get; set; } = true;
 
-    [Range(10, 100_000)] public int DedupWindow { get; set; } = 1000;
+    // Not settings: fixed sizes of a chat's state. The variables that are settings have their bounds checked by
+    // ServiceSettings.Load (SettingsReader's min/max names the variable), not by attributes nothing enforced.
+    public int DedupWindow { get; set; } = 1000;
 
-    [Range(1, 1000)] public int RecentMessages { get; set; } = 50;
+    public int RecentMessages { get; set; } = 50;
 
-    [Range(1, 100)] public int DeliveryMaxAttempts { get; set; } = 8;
+    /// <summary>DELIVERY_MAX_ATTEMPTS, 1 to 100.</summary>
+    public int DeliveryMaxAttempts { get; set; } = 8;
 
     public TimeSpan RetryBackoffMin { get; set; } = TimeSpan.FromSeconds(1);
 

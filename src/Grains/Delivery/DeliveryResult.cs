@@ -14,6 +14,15 @@ public sealed record DeliveryResult
     [Id(5)] public TimeSpan? RetryAfter { get; init; }
 
     public static DeliveryResult Success(string platformMessageId) => new() { Sent = true, PlatformMessageId = platformMessageId };
+
+    /// <summary>
+    /// The platform took the message (it answered 2xx) but its answer could not be read: delivered, never to be
+    /// sent again, with the platform's id unknown. <paramref name="platformMessageId"/> is a stand-in when the
+    /// platform gave some other handle (Brevo's request id); <paramref name="error"/> says what is missing.
+    /// </summary>
+    public static DeliveryResult SentWithoutId(string error, string? platformMessageId = null) =>
+        new() { Sent = true, PlatformMessageId = platformMessageId, Error = error };
+
     public static DeliveryResult Transient(string error) => new() { Error = error };
     public static DeliveryResult Rejected(string error, bool chatUnreachable = false) =>
         new() { Error = error, Permanent = true, ChatUnreachable = chatUnreachable };

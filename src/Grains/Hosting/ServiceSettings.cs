@@ -17,6 +17,12 @@ public sealed class HostingOptions
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
     public IPAddress? AdvertisedIp { get; init; }
+    /// <summary>CLUSTER_PROBE_TIMEOUT: how long a silo waits for a probe answer (Orleans default 5 s).</summary>
+    public TimeSpan? ProbeTimeout { get; init; }
+    /// <summary>CLUSTER_MISSED_PROBES: missed probes before a silo suspects another (Orleans default 3).</summary>
+    public int? MissedProbesLimit { get; init; }
+    /// <summary>CLUSTER_DEATH_VOTES: suspicions needed to declare a silo dead (Orleans default 2).</summary>
+    public int? DeathVotes { get; init; }
 
     public bool ClusterMode => RedisUrl is not null;
     public string GrainDatabase => Path.Combine(DataDir, "grains.db");
@@ -31,9 +37,19 @@ public sealed class ServiceSettings
     public required ChatOptions Chats { get; init; }
     public required PendingWorkOptions PendingWork { get; init; }
     public required Ai.AiOptions Ai { get; init; }
+    /// <summary>Null when TELEGRAM_TOKEN is unset.</summary>
+    public required Telegram.TelegramOptions? Telegram { get; init; }
+    public required Brevo.BrevoOptions Brevo { get; init; }
+    /// <summary>Null when POCKET_BASE_URL is unset.</summary>
+    public required Archive.PocketBase.PocketBaseOptions? PocketBase { get; init; }
     public required IConfiguration Configuration { get; init; }
 
-    public static ServiceSettings Load(IConfiguration configuration)
+    /// <summary>
+    /// Reads every option group with one <see cref="SettingsReader"/> and throws once with every bad variable, so
+    /// three mistakes are three lines of one start, not three restarts. <paramref name="more"/> reads the host's own
+    /// groups (the API host's stream settings, the silo's cluster-mode rule) into the same list.
+    /// </summary>
+    public static ServiceSettings Load(IConfiguration configuration, Action<SettingsReader>? more = null)
     {
         var read = new SettingsReader(configuration);
         var dataDir = Path.GetFullPath(read.String("DATA_DIR", "./data"));
@@ -47,6 +63,9 @@ public sealed class ServiceSettings
             SiloPort = read.Int("SILO_PORT", 11111, 1, 65535),
             GatewayPort = read.Int("GATEWAY_PORT", 30000, 1, 65535),
             AdvertisedIp = ParseIp(read, "SILO_ADVERTISED_IP"),
+            ProbeTimeout = read.String("CLUSTER_PROBE_TIMEOUT") is null ? null : read.Duration("CLUSTER_PROBE_TIMEOUT", TimeSpan.FromSeconds(5)),
+            MissedProbesLimit = read.String("CLUSTER_MISSED_PROBES") is null ? null : read.Int("CLUSTER_MISSED_PROBES", 3, 1, 10),
+            DeathVotes = read.String("CLUSTER_DEATH_VOTES") is null ? null : read.Int("CLUSTER_DEATH_VOTES", 2, 1, 10),
         };
         if (hosting.RedisUrl is not null)
         {
@@ -77,11 +96,19 @@ public sealed class ServiceSettings
             read.Error("PENDING_SWEEP_INTERVAL", "must be greater than zero");
         }
         var ai = MessengerAutoReply.Ai.AiOptions.Load(read);
+        var telegram = MessengerAutoReply.Telegram.TelegramOptions.Load(read, hosting.DataDir);
+        var brevo = MessengerAutoReply.Brevo.BrevoOptions.Load(read, chats.DeliveryTimeout);
+        var pocketBase = MessengerAutoReply.Archive.PocketBase.PocketBaseOptions.Read(read);
+        more?.Invoke(read);
         if (read.Errors.Count > 0)
         {
             throw new InvalidSettingsException(read.Errors);
         }
-        return new ServiceSettings { Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Configuration = configuration };
+        return new ServiceSettings
+        {
+            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase,
+            Configuration = configuration,
+        };
     }
 
     private static IPAddress? ParseIp(SettingsReader read, string name)
@@ -137,27 +164,76 @@ public static class RedisConnection
     }
 }
 
-/// <summary>A secret the operator may leave unset: generated once and kept in the data folder.</summary>
+/// <summary>
+/// A secret the operator may leave unset: generated once and kept in the data folder. The file is created
+/// exclusively (O_EXCL) with mode 0600 from the first byte, so there is no moment at umask permissions; a process
+/// that finds it already there reads the other's secret back, so two processes starting on one DATA_DIR agree.
+/// </summary>
 public static class PersistedSecret
 {
     public static (string Value, bool Generated) GetOrCreate(string dataDir, string fileName, int bytes = 24)
     {
         Directory.CreateDirectory(dataDir);
         var path = Path.Combine(dataDir, fileName);
-        if (File.Exists(path))
+        if (ReadExisting(path) is { } existing)
         {
-            var existing = File.ReadAllText(path).Trim();
-            if (existing.Length > 0)
-            {
-                return (existing, false);
-            }
+            return (existing, false);
         }
         var value = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
-        File.WriteAllText(path, value);
-        if (!OperatingSystem.IsWindows())
+        if (TryCreate(path, value, FileMode.CreateNew))
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return (value, true);
         }
+        // Someone else created it: wait for their write to land (it is one small write right after the create).
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (ReadExisting(path) is { } theirs)
+            {
+                Thread.Sleep(20);
+                if (ReadExisting(path) == theirs)
+                {
+                    return (theirs, false);
+                }
+                continue;
+            }
+            Thread.Sleep(20);
+        }
+        // Still empty: left by a crash mid-write (or an older version); replace it.
+        TryCreate(path, value, FileMode.Truncate);
         return (value, true);
+    }
+
+    private static bool TryCreate(string path, string value, FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write, Share = FileShare.Read };
+        if (!OperatingSystem.IsWindows() && mode == FileMode.CreateNew)
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        try
+        {
+            using var file = new FileStream(path, options);
+            file.Write(System.Text.Encoding.ASCII.GetBytes(value));
+            file.Flush(flushToDisk: true);
+            return true;
+        }
+        catch (IOException) when (mode == FileMode.CreateNew && File.Exists(path))
+        {
+            return false;
+        }
+    }
+
+    private static string? ReadExisting(string path)
+    {
+        try
+        {
+            var text = File.ReadAllText(path).Trim();
+            return text.Length > 0 ? text : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
     }
 }

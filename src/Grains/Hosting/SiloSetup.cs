@@ -28,17 +28,17 @@ public static class SiloSetup
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddKeyedSingleton<TimeProvider>(ChatClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
-        services.TryAddSingleton(settings.Ai);
+        services.AddValidatedOptions(settings.Ai);
         if (settings.Ai.Enabled)
         {
             services.TryAddSingleton<Ai.IReplyEngine, Ai.OpenAIReplyEngine>();
         }
         services.AddSingleton(settings);
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Hosting));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.Chats));
-        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(settings.PendingWork));
+        services.AddValidatedOptions(settings.Hosting);
+        services.AddValidatedOptions(settings.Chats);
+        services.AddValidatedOptions(settings.PendingWork);
         // PocketBase first when POCKET_BASE_URL is set: the defaults below are TryAdd.
-        services.AddPocketBaseArchive(settings.Configuration);
+        services.AddPocketBaseArchive(settings);
         services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
@@ -66,6 +66,23 @@ public static class SiloSetup
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnection.Normalize(hosting.RedisUrl!)));
             silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            // How fast a crashed silo is declared dead (its grains come back elsewhere only then): Orleans'
+            // defaults unless set; the fault harness runs with 1 s / 2 / 1 (orleans-notes, 4).
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                if (hosting.ProbeTimeout is { } probe)
+                {
+                    o.ProbeTimeout = probe;
+                }
+                if (hosting.MissedProbesLimit is { } missed)
+                {
+                    o.NumMissedProbesLimit = missed;
+                }
+                if (hosting.DeathVotes is { } votes)
+                {
+                    o.NumVotesForDeathDeclaration = votes;
+                }
+            });
         }
         else
         {

@@ -69,6 +69,13 @@ public sealed partial class TelegramGateway(
         {
             return TelegramSendQueue.Attempt.Done(Classify(ex));
         }
+        catch (RequestException ex) when (ex.HttpStatusCode is { } status && (int)status is >= 200 and < 300)
+        {
+            // Telegram said 2xx: the message is in the chat. Retrying would send the customer a second copy.
+            LogUnreadableAnswer(chatId, (int)status, options.Redact(ex.Message));
+            return TelegramSendQueue.Attempt.Done(DeliveryResult.SentWithoutId(
+                $"Telegram answered {(int)status} with a body that could not be read ({options.Redact(ex.Message)}): the message was delivered, its message id is unknown."));
+        }
         catch (Exception ex) when (ex is RequestException or HttpRequestException)
         {
             return TelegramSendQueue.Attempt.Done(DeliveryResult.Transient(options.Redact(ex.Message)));
@@ -93,6 +100,9 @@ public sealed partial class TelegramGateway(
             _ => DeliveryResult.Transient(description),
         };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: sendMessage to {ChatId} answered {Status} with an unreadable body; counted as delivered, its message id is unknown: {Error}")]
+    private partial void LogUnreadableAnswer(long chatId, int status, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Telegram: typing indicator for chat {ChatId} failed: {Error}")]
     private partial void LogTypingFailed(string chatId, string error);

@@ -52,9 +52,9 @@ public sealed partial class TelegramOptions
     [GeneratedRegex("^[A-Za-z0-9_-]{1,256}$")]
     private static partial Regex SecretShape();
 
-    public static TelegramOptions? Load(ServiceSettings settings)
+    /// <summary>Null when TELEGRAM_TOKEN is unset; bad values go to <paramref name="read"/>'s error list.</summary>
+    public static TelegramOptions? Load(SettingsReader read, string dataDir)
     {
-        var read = new SettingsReader(settings.Configuration);
         var token = read.String("TELEGRAM_TOKEN");
         if (token is null)
         {
@@ -74,7 +74,7 @@ public sealed partial class TelegramOptions
         }
         if (secret is null)
         {
-            (secret, generated) = PersistedSecret.GetOrCreate(settings.Hosting.DataDir, SecretFileName);
+            (secret, generated) = PersistedSecret.GetOrCreate(dataDir, SecretFileName);
         }
         var options = new TelegramOptions
         {
@@ -111,10 +111,6 @@ public sealed partial class TelegramOptions
             {
                 read.Error(name, "must be greater than zero");
             }
-        }
-        if (read.Errors.Count > 0)
-        {
-            throw new InvalidSettingsException(read.Errors);
         }
         return options;
     }

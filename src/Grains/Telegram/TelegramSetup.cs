@@ -13,11 +13,11 @@ public static class TelegramSetup
     /// <summary>Registers the channel when TELEGRAM_TOKEN is set; without it nothing is added and sends answer 503.</summary>
     public static IServiceCollection AddTelegramChannel(this IServiceCollection services, ServiceSettings settings)
     {
-        if (services.Any(d => d.ServiceType == typeof(TelegramOptions)) || TelegramOptions.Load(settings) is not { } options)
+        if (services.Any(d => d.ServiceType == typeof(TelegramOptions)) || settings.Telegram is not { } options)
         {
             return services;
         }
-        services.AddSingleton(options);
+        services.AddValidatedOptions(options);
         services.AddHttpClient(HttpClientName, http => http.Timeout = options.HttpTimeout)
             // The default handlers log every request URL, and a Bot API URL carries the token in its path.
             .RemoveAllLoggers()

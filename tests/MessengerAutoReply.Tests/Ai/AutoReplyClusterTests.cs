@@ -4,7 +4,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 
 namespace MessengerAutoReply.Tests.Ai;
 
-public sealed class AiChatCluster(RedisServer redis) : ChatCluster(redis)
+public sealed class AiChatCluster(RedisFixture redis) : ChatCluster(redis)
 {
     public FakeOpenAIServer OpenAI { get; private set; } = null!;
 

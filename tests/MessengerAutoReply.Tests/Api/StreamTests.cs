@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace MessengerAutoReply.Tests.Api;
 
@@ -29,14 +31,27 @@ public sealed class StreamTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         e.Event == "update" && Data(e).GetProperty("type").GetString() == "message" && Data(e).GetProperty("record").GetProperty("content").GetString() == content;
 
     [Fact]
-    public async Task Headers_arrive_at_once_and_a_posted_message_is_streamed()
+    public async Task Headers_arrive_before_any_event_or_ping_and_the_client_is_already_subscribed()
     {
-        var started = Stopwatch.StartNew();
-        await using var sse = await SseClient.ConnectAsync(fixture.Service.Client, "/api/stream", cancellationToken: _ct);
-        // The headers are flushed before any event exists, or a browser's EventSource would not open.
+        // No ping for an hour and a filter no event matches: only the explicit flush can send the headers.
+        using var data = new TempDir();
+        await using var quiet = await TestService.StartAsync(data.Path, new Dictionary<string, string?> { ["SSE_PING_INTERVAL"] = "1h" });
+        var hub = quiet.App.Services.GetRequiredService<ChatEventHub>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+
+        await using var sse = await SseClient.ConnectAsync(quiet.Client, $"/api/stream?chatId=nobody-{Guid.NewGuid():N}", cancellationToken: timeout.Token);
+
         Assert.Equal(HttpStatusCode.OK, sse.Response.StatusCode);
         Assert.Equal("text/event-stream", sse.Response.Content.Headers.ContentType?.MediaType);
-        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5));
+        // Subscribed before the headers went out: an event published the moment the client sees them reaches it.
+        Assert.Equal(1, hub.SubscriberCount);
+    }
+
+    [Fact]
+    public async Task A_posted_message_is_streamed_with_its_delivery_outcome()
+    {
+        await using var sse = await SseClient.ConnectAsync(fixture.Service.Client, "/api/stream", cancellationToken: _ct);
 
         using var posted = await fixture.Service.Client.PostAsJsonAsync("/api/messages", new { source = "telegram", platformChatId = "555001", text = "streamed reply" }, _ct);
         Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);

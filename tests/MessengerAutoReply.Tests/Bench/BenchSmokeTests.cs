@@ -15,7 +15,7 @@ public sealed class BenchSmokeTests
     private static readonly string[] RequiredKeys =
     [
         "ingest_msgs_per_s", "kestrel_noop_req_per_s", "ingest_ratio_to_kestrel", "ack_p99_ms", "sse_lag_p99_ms",
-        "reply_overhead_p99_ms", "max_parallel_runs_per_chat", "unanswered", "telegram_429s", "bytes_per_chat",
+        "reply_overhead_p99_ms", "max_parallel_runs_per_chat", "unanswered", "telegram_429s", "bytes_per_chat", "cluster_cpu_per_1k_ratio",
     ];
 
     [Fact]

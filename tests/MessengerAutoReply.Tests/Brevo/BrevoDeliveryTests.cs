@@ -62,6 +62,21 @@ public sealed class BrevoDeliveryTests(BrevoService brevo) : IClassFixture<Brevo
     }
 
     [Fact]
+    public async Task A_2xx_whose_body_cannot_be_read_is_sent_once_and_never_again()
+    {
+        var visitor = Fake.CreateVisitor();
+        Fake.GarbleNextSuccess();
+        var posted = await brevo.PostReplyAsync(visitor, "Delivered, though Brevo's answer broke off.", responseMode: "api");
+
+        var messages = await brevo.WaitForMessagesAsync(posted.ChatId, m => m.Any(x => x.Id == posted.Id && x.Status == MessageStatus.Sent), "reply marked sent");
+        var reply = messages.Single(m => m.Id == posted.Id);
+        Assert.Contains("message id is unknown", reply.Error, StringComparison.Ordinal);
+        // Let any retry (there must be none) happen before counting.
+        await Task.Delay(TimeSpan.FromSeconds(3), _ct);
+        Assert.Single(Fake.SentTo(visitor.Id));
+    }
+
+    [Fact]
     public async Task Long_replies_are_split_at_Instagrams_limit_in_order()
     {
         var visitor = Fake.CreateVisitor();

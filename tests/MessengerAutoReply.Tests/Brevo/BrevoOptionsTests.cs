@@ -8,9 +8,12 @@ namespace MessengerAutoReply.Tests.Brevo;
 
 public sealed class BrevoOptionsTests
 {
-    private static BrevoOptions Load(params (string Key, string Value)[] values) =>
-        BrevoOptions.Load(new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build(),
-            TimeSpan.FromSeconds(60));
+    private static BrevoOptions Load(params (string Key, string Value)[] values)
+    {
+        var read = new SettingsReader(new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value))).Build());
+        var options = BrevoOptions.Load(read, TimeSpan.FromSeconds(60));
+        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+    }
 
     [Fact]
     public void Without_a_key_Brevo_is_off_and_the_defaults_hold()

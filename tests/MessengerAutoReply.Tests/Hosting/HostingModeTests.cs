@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace MessengerAutoReply.Tests.Hosting;
 
-public sealed class HostingModeTests(RedisServer redis)
+public sealed class HostingModeTests(RedisFixture redis)
 {
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 

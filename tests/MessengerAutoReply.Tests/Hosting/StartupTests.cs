@@ -71,4 +71,25 @@ public sealed class StartupTests
         Assert.StartsWith($"Configuration error: {name}:", error);
         Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Three_mistakes_in_three_option_groups_are_three_lines_of_one_start()
+    {
+        using var data = new TempDir();
+        var environment = Environment(data.Path, FreePort.Next());
+        environment["SERVER_PORT"] = "abc";
+        environment["TELEGRAM_TOKEN"] = "not-a-bot-token";
+        environment["BREVO_API_KEY"] = "xkeysib-secret-value";
+        await using var service = ServiceProcess.Start(environment);
+        await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, service.ExitCode);
+        Assert.Equal(3, service.Errors.Count);
+        Assert.Contains(service.Errors, l => l.StartsWith("Configuration error: SERVER_PORT:", StringComparison.Ordinal));
+        Assert.Contains(service.Errors, l => l.StartsWith("Configuration error: TELEGRAM_TOKEN:", StringComparison.Ordinal));
+        Assert.Contains(service.Errors, l => l.StartsWith("Configuration error: BREVO_AGENT_ID:", StringComparison.Ordinal));
+        // Secrets are named, never echoed, even when they are the mistake.
+        Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.Contains("not-a-bot-token", StringComparison.Ordinal) || l.Contains("xkeysib", StringComparison.Ordinal));
+        Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
 }

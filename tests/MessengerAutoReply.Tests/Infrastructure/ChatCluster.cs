@@ -11,7 +11,7 @@ namespace MessengerAutoReply.Tests.Infrastructure;
 /// A 3-silo Orleans TestingHost cluster with the service's real runtime (Redis grain storage and pending-work
 /// registry on the run's redis-server, memory streams, SQLite archive). Built once per test class.
 /// </summary>
-public class ChatCluster(RedisServer redis) : IAsyncLifetime
+public class ChatCluster(RedisFixture redis) : IAsyncLifetime
 {
     // Silo configurators are static by nature; tests reach the gateway through this instance.
     private static readonly AsyncLocal<ChatCluster?> Building = new();

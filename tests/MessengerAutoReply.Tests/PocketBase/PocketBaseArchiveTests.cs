@@ -125,7 +125,7 @@ public sealed class PocketBaseArchiveTests(PocketBaseArchiveTests.Service fixtur
     }
 
     /// <summary>One API host per class, writing to the run's PocketBase.</summary>
-    public sealed class Service(PocketBaseServer pocketBase) : IAsyncLifetime
+    public sealed class Service(PocketBaseFixture pocketBase) : IAsyncLifetime
     {
         private readonly TempDir _data = new();
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MessengerAutoReply.Archive;
 using MessengerAutoReply.Archive.PocketBase;
 using MessengerAutoReply.Chats;
+using MessengerAutoReply.Hosting;
 using MessengerAutoReply.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -34,7 +35,7 @@ public sealed class PocketBaseSchemaTests(PocketBaseSchemaTests.FreshPocketBase 
             }
         });
         services.AddSingleton(TimeProvider.System);
-        services.AddPocketBaseArchive(configuration);
+        services.AddPocketBaseArchive(ServiceSettings.Load(configuration));
         return services.BuildServiceProvider();
     }
 

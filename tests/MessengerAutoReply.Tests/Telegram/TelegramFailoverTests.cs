@@ -5,7 +5,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 
 namespace MessengerAutoReply.Tests.Telegram;
 
-public sealed class TelegramChatCluster(RedisServer redis) : ChatCluster(redis)
+public sealed class TelegramChatCluster(RedisFixture redis) : ChatCluster(redis)
 {
     public FakeTelegramServer Telegram { get; private set; } = null!;
 

@@ -195,6 +195,24 @@ public sealed class TelegramPollingTests(TelegramPollingFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_200_with_an_unreadable_body_is_sent_once_and_never_again()
+    {
+        var user = Fake.CreateUser("Unreadable");
+        Fake.AddChat(TelegramChat.PrivateWith(user));
+        Fake.GarbleNextSuccess("sendMessage");
+
+        var posted = await PostAsync(user.Id, "Your order ships today.");
+        var stored = await Eventually.Get(async () => (await MessagesAsync(Api, ChatIdOf(user.Id))).SingleOrDefault(m => m.Id == posted.Id),
+            m => m?.Status == MessageStatus.Sent, TimeSpan.FromSeconds(20), "the message marked sent");
+        Assert.Contains("message id is unknown", stored!.Error, StringComparison.Ordinal);
+        Assert.StartsWith("unknown:", stored.PlatformMessageId, StringComparison.Ordinal);
+        // Let any retry (there must be none) happen before counting.
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        Assert.Single(Fake.SentMessages, s => s.ChatId == user.Id);
+        Assert.Single(Fake.CallsTo("sendMessage"), c => c.Parameters["chat_id"] == user.Id.ToString(CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task A_429_waits_retry_after_for_that_chat_only()
     {
         var (slow, fast) = (Fake.CreateUser("Galina"), Fake.CreateUser("Hugo"));

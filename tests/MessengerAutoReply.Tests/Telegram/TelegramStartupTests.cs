@@ -37,15 +37,15 @@ public sealed class TelegramStartupTests
     public void Settings_are_checked_at_start_with_one_line_per_variable()
     {
         using var dir = new TempDir();
-        var settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["DATA_DIR"] = dir.Path,
             ["TELEGRAM_TOKEN"] = "not a token",
             ["TELEGRAM_WEBHOOK_SECRET"] = "spaces are not allowed",
             ["TELEGRAM_POLL_TIMEOUT"] = "90s",
-        }).Build());
+        }).Build();
 
-        var ex = Assert.Throws<InvalidSettingsException>(() => TelegramOptions.Load(settings));
+        var ex = Assert.Throws<InvalidSettingsException>(() => ServiceSettings.Load(configuration));
 
         Assert.Equal(3, ex.Errors.Count);
         Assert.Contains(ex.Errors, e => e.StartsWith("TELEGRAM_TOKEN:", StringComparison.Ordinal) && !e.Contains("not a token", StringComparison.Ordinal));

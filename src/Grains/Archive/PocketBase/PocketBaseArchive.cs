@@ -164,11 +164,11 @@ public sealed partial class PocketBaseArchive(
         var filters = new List<string>();
         if (!string.IsNullOrEmpty(query.Source))
         {
-            filters.Add($"source={PocketBaseFilter.Quote(query.Source)}");
+            filters.Add(PocketBaseFilter.Equal("source", query.Source));
         }
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
-            filters.Add($"name~{PocketBaseFilter.Quote(query.Search.Trim())}");
+            filters.Add(PocketBaseFilter.Contains("name", query.Search.Trim()));
         }
         // `updated` is PocketBase's own field, touched by every write of the chat: newest first, as the seed wants.
         var list = await ListAsync<ChatRecord>(ChatsPath, string.Join(" && ", filters), "-updated,id", query.Page, query.PerPage, cancellationToken);
@@ -192,7 +192,7 @@ public sealed partial class PocketBaseArchive(
         }
         // Timestamps have millisecond precision; `created` then keeps the order the chat wrote them in.
         var sort = query.NewestFirst ? "-timestamp,-created,-id" : "timestamp,created,id";
-        var list = await ListAsync<MessageRecord>(MessagesPath, $"chatId={PocketBaseFilter.Quote(recordId)}", sort, query.Page, query.PerPage, cancellationToken);
+        var list = await ListAsync<MessageRecord>(MessagesPath, PocketBaseFilter.Equal("chatId", recordId), sort, query.Page, query.PerPage, cancellationToken);
         var items = list.Items.Select(r => r.ToMessage(chatId, null)).ToList();
         return new Paged<ChatMessage>(list.Page, list.PerPage, list.TotalItems, list.TotalPages, items);
     }, cancellationToken);
@@ -250,7 +250,7 @@ public sealed partial class PocketBaseArchive(
             return null;
         }
         _scans[scanKey] = now;
-        var filter = source is null ? "" : $"source={PocketBaseFilter.Quote(source)}";
+        var filter = source is null ? "" : PocketBaseFilter.Equal("source", source);
         for (var page = 1; ; page++)
         {
             var list = await ListAsync<ChatRecord>(ChatsPath, filter, "id", page, 500, ct, "id,source,platformChatId", skipTotal: true);
@@ -269,14 +269,14 @@ public sealed partial class PocketBaseArchive(
     private async Task<string?> LookupChatAsync(string source, string platformChatId, CancellationToken ct)
     {
         var list = await ListAsync<ChatRecord>(ChatsPath,
-            $"source={PocketBaseFilter.Quote(source)} && platformChatId={PocketBaseFilter.Quote(platformChatId)}", "created,id", 1, 1, ct, "id", skipTotal: true);
+            PocketBaseFilter.Equal("source", source) + " && " + PocketBaseFilter.Equal("platformChatId", platformChatId), "created,id", 1, 1, ct, "id", skipTotal: true);
         return list.Items.Count > 0 ? list.Items[0].Id : null;
     }
 
     private async Task<string?> LookupMessageAsync(string chatRecordId, string platformMessageId, CancellationToken ct)
     {
         var list = await ListAsync<MessageRecord>(MessagesPath,
-            $"chatId={PocketBaseFilter.Quote(chatRecordId)} && platformMessageId={PocketBaseFilter.Quote(platformMessageId)}", "created,id", 1, 1, ct, "id", skipTotal: true);
+            PocketBaseFilter.Equal("chatId", chatRecordId) + " && " + PocketBaseFilter.Equal("platformMessageId", platformMessageId), "created,id", 1, 1, ct, "id", skipTotal: true);
         return list.Items.Count > 0 ? list.Items[0].Id : null;
     }
 

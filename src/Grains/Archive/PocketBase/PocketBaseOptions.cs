@@ -30,14 +30,13 @@ public sealed class PocketBaseOptions
     public TimeSpan BootstrapRetry { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Null when POCKET_BASE_URL is not set; collects one error line per bad variable otherwise.</summary>
-    public static PocketBaseOptions? Read(IConfiguration configuration)
+    public static PocketBaseOptions? Read(SettingsReader read)
     {
-        var read = new SettingsReader(configuration);
-        var url = read.AbsoluteUri("POCKET_BASE_URL");
-        if (url is null && read.Errors.Count == 0)
+        if (read.String("POCKET_BASE_URL") is null)
         {
             return null;
         }
+        var url = read.AbsoluteUri("POCKET_BASE_URL");
         var email = read.String("POCKETBASE_EMAIL");
         var password = read.String("POCKETBASE_PASSWORD");
         if (email is null)
@@ -65,7 +64,7 @@ public sealed class PocketBaseOptions
         {
             read.Error("POCKETBASE_RETRY", "must be greater than zero");
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : options;
+        return options;
     }
 }
 
@@ -75,14 +74,13 @@ public static class PocketBaseSetup
     /// With POCKET_BASE_URL set, PocketBase becomes the archive and the media store (registered before the
     /// SQLite/file defaults, which are TryAdd). Without it, nothing changes.
     /// </summary>
-    public static IServiceCollection AddPocketBaseArchive(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPocketBaseArchive(this IServiceCollection services, ServiceSettings settings)
     {
-        var options = PocketBaseOptions.Read(configuration);
-        if (options is null)
+        if (settings.PocketBase is not { } options)
         {
             return services;
         }
-        services.AddSingleton(options);
+        services.AddValidatedOptions(options);
         // One line per request and attempt at Information would drown the service's own log.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter($"System.Net.Http.HttpClient.{PocketBaseOptions.HttpClientName}", LogLevel.Warning));
         // Polly logs every retry as a warning with a stack trace; while PocketBase is down that is a flood. The

@@ -150,10 +150,3 @@ public static class PocketBaseTime
             ? parsed
             : null;
 }
-
-public static class PocketBaseFilter
-{
-    /// <summary>A quoted filter literal: backslash escapes the quote and itself.</summary>
-    public static string Quote(string value) =>
-        "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
-}

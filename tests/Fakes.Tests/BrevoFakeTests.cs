@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace MessengerAutoReply.Tests.Fakes;
+namespace MessengerAutoReply.Fakes.Tests;
 
 /// <summary>Drives <see cref="FakeBrevoServer"/> through a plain HttpClient, as the service's Brevo adapter does.</summary>
 public sealed class BrevoFakeTests : IAsyncLifetime

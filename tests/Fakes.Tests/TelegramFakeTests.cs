@@ -16,7 +16,7 @@ using Telegram.Bot.Exceptions;
 using Telegram.Bot.Types;
 using Telegram.Bot.Types.Enums;
 
-namespace MessengerAutoReply.Tests.Fakes;
+namespace MessengerAutoReply.Fakes.Tests;
 
 /// <summary>Drives <see cref="FakeTelegramServer"/> through the real Telegram.Bot client to prove wire fidelity.</summary>
 public sealed class TelegramFakeTests : IAsyncLifetime

@@ -10,7 +10,7 @@ using OpenAI.Chat;
 using OpenAI.Conversations;
 using OpenAI.Responses;
 
-namespace MessengerAutoReply.Tests.Fakes;
+namespace MessengerAutoReply.Fakes.Tests;
 
 /// <summary>
 /// Fidelity tests: the fake is driven only through the real OpenAI 2.15 SDK clients, so every assertion here is

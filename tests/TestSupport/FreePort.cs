@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MessengerAutoReply.Tests.Infrastructure;
+namespace MessengerAutoReply.TestSupport;
 
+/// <summary>A loopback TCP port nobody listens on right now (the OS picks it).</summary>
 public static class FreePort
 {
     public static int Next()

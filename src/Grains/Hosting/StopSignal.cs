@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MessengerAutoReply.Hosting;
+
+/// <summary>
+/// SIGTERM, SIGINT and SIGQUIT at any moment, start-up included, end the process with exit code 0 and no stack
+/// trace. Installed as the first statement of Main, before the host exists: the runtime's own default would end
+/// the process with 143, and a stop that cancels the host's start makes Kestrel's bind, the Orleans client's
+/// connect loop and the silo's start throw, which the host logs and rethrows as an unhandled exception.
+/// </summary>
+public static class StopSignal
+{
+    private static readonly CancellationTokenSource Stopping = new();
+    private static readonly List<PosixSignalRegistration> Registrations = [];
+    private static volatile bool _started;
+
+    private static CancellationToken _hostStopping;
+
+    /// <summary>
+    /// A signal arrived, or the host began to stop. The host's flag is read too: its console lifetime may get the
+    /// signal first, and cancellation callbacks run in reverse order, so a start cut short can fail before ours ran.
+    /// </summary>
+    public static bool Requested => Stopping.IsCancellationRequested || _hostStopping.IsCancellationRequested;
+
+    /// <summary>A stop arrived before the host finished starting: what fails now is the start being cut short.</summary>
+    public static bool DuringStart => Requested && !_started;
+
+    public static void Install()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT })
+        {
+            Registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                // Cancel the runtime's default (exit 143); the host's own handler (if running) stops it too.
+                context.Cancel = true;
+                Stopping.Cancel();
+            }));
+        }
+    }
+
+    /// <summary>
+    /// Quiets the two loggers that report a start cut short by a stop as an error with a stack trace (the
+    /// host's "Hosting failed to start", the silo's "Exception during Silo.Start"); outside that moment they
+    /// log as configured.
+    /// </summary>
+    public static ILoggingBuilder QuietStartAbort(this ILoggingBuilder logging)
+    {
+        logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Information && !(DuringStart && level >= LogLevel.Error));
+        logging.AddFilter("Orleans.Runtime.Silo", level => level >= LogLevel.Warning && !(DuringStart && level >= LogLevel.Error));
+        // On a stop the memory-stream pulling agents' reads are cancelled mid-call and logged as errors with the
+        // stack; nothing is wrong (the queues are drained or handed over as the silo stops).
+        logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", level => level >= LogLevel.Warning && !(Requested && level >= LogLevel.Error));
+        logging.AddFilter("Orleans.Streams", level => level >= LogLevel.Warning && !(Requested && level >= LogLevel.Error));
+        return logging;
+    }
+
+    /// <summary>Runs the host until a stop signal; 0 when stopped, whenever the stop came.</summary>
+    public static async Task<int> RunAsync(Func<IHost> build)
+    {
+        if (Requested)
+        {
+            return 0;
+        }
+        var host = build();
+        _hostStopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+        try
+        {
+            if (Requested)
+            {
+                return 0;
+            }
+            try
+            {
+                await host.StartAsync(Stopping.Token);
+            }
+            catch (Exception) when (Requested)
+            {
+                Console.WriteLine("Stopped during start-up.");
+                await StopQuietlyAsync(host);
+                return 0;
+            }
+            _started = true;
+            await host.WaitForShutdownAsync(Stopping.Token);
+            return 0;
+        }
+        finally
+        {
+            await DisposeQuietlyAsync(host);
+        }
+    }
+
+    private static async Task StopQuietlyAsync(IHost host)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await host.StopAsync(timeout.Token);
+        }
+        catch (Exception) when (Requested)
+        {
+            // What had started is stopped as far as it goes; the process is ending either way.
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(IHost host)
+    {
+        try
+        {
+            if (host is IAsyncDisposable asyncDisposable)
+            {
+                await asyncDisposable.DisposeAsync();
+            }
+            else
+            {
+                host.Dispose();
+            }
+        }
+        catch (Exception) when (Requested)
+        {
+        }
+    }
+}

@@ -16,7 +16,7 @@ bench_pid=$!
 # The grain host: the API host (embedded) or the first silo (cluster mode), started by the bench.
 host=""
 for _ in $(seq 1 120); do
-  host=$(pgrep -P "$bench_pid" -f 'MessengerAutoReply.(Silo|ApiHost).dll|serve-memory-host' | head -1 || true)
+  host=$(pgrep -n -f 'MessengerAutoReply.(Silo|ApiHost).dll|serve-memory-host' || true)
   [ -n "$host" ] && grep -q "warm-up\|ingest" "$out/bench.log" 2>/dev/null && break
   sleep 1
 done

@@ -109,7 +109,12 @@ public static partial class ApiHostApp
             // Before anything reads the client address (the wrong-key limit, request logs).
             app.UseForwardedHeaders(trustedProxies);
         }
-        app.UseExceptionHandler();
+        // A request cut off by the host stopping (SIGTERM) is not an error worth a stack trace in the log.
+        var stopping = app.Lifetime.ApplicationStopping;
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            SuppressDiagnosticsCallback = c => c.Exception is OperationCanceledException && (stopping.IsCancellationRequested || c.HttpContext.RequestAborted.IsCancellationRequested),
+        });
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLog>();
         app.UseDefaultFiles();

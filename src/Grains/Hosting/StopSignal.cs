@@ -50,6 +50,8 @@ public static class StopSignal
     {
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Information && !(DuringStart && level >= LogLevel.Error));
         logging.AddFilter("Orleans.Runtime.Silo", level => level >= LogLevel.Warning && !(DuringStart && level >= LogLevel.Error));
+        // A silo stopped while it joins: membership and messaging report the cut-short join as errors.
+        logging.AddFilter("Orleans", level => level >= LogLevel.Warning && !(DuringStart && level >= LogLevel.Error));
         // On a stop the memory-stream pulling agents' reads are cancelled mid-call and logged as errors with the
         // stack; nothing is wrong (the queues are drained or handed over as the silo stops).
         logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", level => level >= LogLevel.Warning && !(Requested && level >= LogLevel.Error));

@@ -544,7 +544,31 @@ public sealed class ClusterFaultTests
 
     private sealed record ArchivedMessage(string Id, string ChatId, string PlatformChatId, string PlatformMessageId, bool IsIncoming, string? Content, string Status, DateTimeOffset Updated);
 
+    /// <summary>The archive once its outboxes have drained: the message count has stopped growing for 3 s (at most 60 s).</summary>
     private static async Task<List<ArchivedMessage>> ArchivedMessagesAsync(PocketBaseServer pocketBase)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        List<ArchivedMessage>? last = null;
+        while (true)
+        {
+            try
+            {
+                var now = await ReadArchiveAsync(pocketBase);
+                if (last is not null && now.Count == last.Count || DateTimeOffset.UtcNow > deadline)
+                {
+                    return now;
+                }
+                last = now;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && DateTimeOffset.UtcNow < deadline)
+            {
+                // PocketBase just came back and is busy with the outboxes' backlog: ask again.
+            }
+            await Task.Delay(3000, Ct);
+        }
+    }
+
+    private static async Task<List<ArchivedMessage>> ReadArchiveAsync(PocketBaseServer pocketBase)
     {
         using var admin = await pocketBase.AdminAsync();
         var chats = new Dictionary<string, string>();

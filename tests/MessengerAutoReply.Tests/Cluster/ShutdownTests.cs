@@ -16,12 +16,15 @@ public sealed class ShutdownTests(RedisFixture redis)
 
     public static TheoryData<string, int> Moments => new()
     {
-        { "api-embedded", 150 }, { "api-embedded", 700 }, { "api-embedded", 2000 }, { "api-embedded", -1 },
-        { "api-cluster-no-silo", 150 }, { "api-cluster-no-silo", 1500 }, { "api-cluster-no-silo", 4000 },
-        { "silo", 150 }, { "silo", 900 }, { "silo", 2500 }, { "silo", -1 },
+        { "api-embedded", 0 }, { "api-embedded", 700 }, { "api-embedded", 2000 }, { "api-embedded", -1 },
+        { "api-cluster-no-silo", 0 }, { "api-cluster-no-silo", 1500 }, { "api-cluster-no-silo", 4000 },
+        { "silo", 0 }, { "silo", 900 }, { "silo", 2500 }, { "silo", -1 },
     };
 
-    /// <summary><paramref name="afterMs"/> -1: once the process is up (ready, or joined).</summary>
+    /// <summary>
+    /// <paramref name="afterMs"/> 0: at the first line the process prints (Main is running: before it, while the
+    /// runtime loads, no process can handle a signal); -1: once the process is up (ready, or joined).
+    /// </summary>
     [Theory]
     [MemberData(nameof(Moments))]
     public async Task Sigterm_ends_the_process_with_0_and_no_stack_trace(string role, int afterMs)
@@ -42,7 +45,11 @@ public sealed class ShutdownTests(RedisFixture redis)
             env["ORLEANS_SERVICE_ID"] = "shutdown-" + Guid.NewGuid().ToString("N")[..8];
         }
         await using var node = NodeProcess.Start(role, role == "silo" ? "MessengerAutoReply.Silo.dll" : "MessengerAutoReply.ApiHost.dll", env, dir.Path);
-        if (afterMs >= 0)
+        if (afterMs == 0)
+        {
+            await Eventually.True(() => node.HasExited || !node.Lines.IsEmpty, TimeSpan.FromSeconds(30), "the first line of output");
+        }
+        else if (afterMs > 0)
         {
             await Task.Delay(afterMs, Ct);
         }

@@ -89,6 +89,13 @@ public static partial class ApiHostApp
         configure?.Invoke(builder);
         // After Orleans: it needs the stream provider at start (orleans-notes, 1).
         builder.Services.AddHostedService<ChatEventSubscription>();
+        // The push transport (IChatEventSource): in process in the embedded default, an observer the silos
+        // push to in cluster mode. The hub listens to both until the chat grain publishes through it alone.
+        if (settings.Hosting.ClusterMode)
+        {
+            builder.Services.AddChatEventObserver();
+        }
+        builder.Services.AddHostedService<ChatEventFeed>();
         builder.Services.AddSingleton<ReadinessMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReadinessMonitor>());
         if (settings.Hosting.ClusterMode)

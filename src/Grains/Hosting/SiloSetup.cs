@@ -3,6 +3,7 @@ using MessengerAutoReply.Archive.PocketBase;
 using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
+using MessengerAutoReply.Events;
 using MessengerAutoReply.Media;
 using MessengerAutoReply.Telegram;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,26 +99,66 @@ public static class SiloSetup
     {
         var hosting = settings.Hosting;
         silo.Services.AddMessengerCore(settings);
+        silo.Services.AddGrainStateSerializer();
         if (hosting.ClusterMode)
         {
             var redis = RedisConnection.Normalize(hosting.RedisUrl!);
+            // Both stores take the default IGrainStorageSerializer: GrainStateSerializer (binary, reads JSON too).
             silo.AddRedisGrainStorage(StorageNames.Chats, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.AddRedisGrainStorage(StorageNames.PubSub, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            // Orleans' own serializer: version-tolerant for our [GenerateSerializer] state, and compact.
-            silo.Services.AddOptions<RedisStorageOptions>(StorageNames.Chats)
-                .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(sp =>
                 new RedisPendingWorkRegistry(sp.GetRequiredService<IConnectionMultiplexer>(), hosting.ServiceId));
         }
         else
         {
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats,
-                (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<Serializer>()));
+                (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<IGrainStorageSerializer>()));
             silo.AddMemoryGrainStorage(StorageNames.PubSub);
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(_ => new SqlitePendingWorkRegistry(hosting.GrainDatabase));
         }
+        // Memory streams stay until the chat grain publishes through IChatEventSink (issue #14's grain step);
+        // the sinks below are the push transport it switches to.
         silo.AddMemoryStreams(ChatStreams.Provider);
+        if (hosting.ClusterMode)
+        {
+            silo.Services.TryAddSingleton<IChatEventSink, ClusterChatEventSink>();
+        }
+        else
+        {
+            silo.Services.AddLocalChatEvents();
+        }
         return silo;
+    }
+
+    /// <summary>One in-process event transport: the grain's sink and the API host's source are the same object.</summary>
+    public static IServiceCollection AddLocalChatEvents(this IServiceCollection services)
+    {
+        services.TryAddSingleton<LocalChatEvents>();
+        services.TryAddSingleton<IChatEventSink>(sp => sp.GetRequiredService<LocalChatEvents>());
+        services.TryAddSingleton<IChatEventSource>(sp => sp.GetRequiredService<LocalChatEvents>());
+        return services;
+    }
+
+    /// <summary>An API host in cluster mode: an observer the silos push to, feeding this process's event source.</summary>
+    public static IServiceCollection AddChatEventObserver(this IServiceCollection services)
+    {
+        services.AddLocalChatEvents();
+        services.TryAddSingleton<ChatEventObserver>();
+        services.AddHostedService<ChatEventHostRegistration>();
+        return services;
+    }
+
+    /// <summary>
+    /// Orleans' binary serializer for grain state in every provider that takes the default (memory, Redis, and
+    /// the SQLite one), reading state stored as Orleans' default JSON too (<see cref="GrainStateSerializer"/>).
+    /// </summary>
+    public static IServiceCollection AddGrainStateSerializer(this IServiceCollection services)
+    {
+        services.RemoveAll<IGrainStorageSerializer>();
+        services.AddSingleton<IGrainStorageSerializer>(sp => new GrainStateSerializer(
+            new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()),
+            new JsonGrainStorageSerializer(sp.GetRequiredService<OrleansJsonSerializer>())));
+        return services;
     }
 
     /// <summary>Registered after the silo so it starts once grains can be called (see orleans-notes, 1).</summary>

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Orleans.Serialization;
 using Orleans.Storage;
 
 namespace MessengerAutoReply.Hosting;
@@ -7,17 +6,31 @@ namespace MessengerAutoReply.Hosting;
 /// <summary>
 /// Durable grain state for the embedded default (decision 5): one SQLite file in the data folder. Orleans'
 /// ADO.NET provider ships no SQLite schema, so this small provider is ours. The ETag is the row's version.
+/// Writes go through the file's <see cref="SqliteGroupCommit"/>: many chats' writes share one transaction, and
+/// each returns only once that transaction is committed. State is Orleans' binary format
+/// (<see cref="GrainStateSerializer"/>, which still reads rows written as JSON).
 /// </summary>
 public sealed class SqliteGrainStorage : IGrainStorage
 {
-    private readonly string _connectionString;
-    private readonly string _databasePath;
-    private readonly Serializer _serializer;
+    private const string Insert = """
+        INSERT INTO grain_state (state_name, grain_id, version, data) VALUES ($name, $id, 1, $data)
+        ON CONFLICT DO NOTHING
+        """;
 
-    public SqliteGrainStorage(string databasePath, Serializer serializer)
+    private const string Update = """
+        UPDATE grain_state SET version = $version, data = $data
+        WHERE state_name = $name AND grain_id = $id AND version = $expected
+        """;
+
+    private const string Delete = "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id";
+
+    private readonly string _connectionString;
+    private readonly IGrainStorageSerializer _serializer;
+    private readonly SqliteGroupCommit _commit;
+
+    public SqliteGrainStorage(string databasePath, IGrainStorageSerializer serializer)
     {
         _serializer = serializer;
-        _databasePath = databasePath;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -37,6 +50,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
                 PRIMARY KEY (state_name, grain_id));
             """;
         command.ExecuteNonQuery();
+        _commit = SqliteGroupCommit.For(databasePath, _connectionString);
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -55,38 +69,30 @@ public sealed class SqliteGrainStorage : IGrainStorage
             return;
         }
         grainState.ETag = reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        grainState.State = _serializer.Deserialize<T>((byte[])reader.GetValue(1));
+        grainState.State = _serializer.Deserialize<T>(new BinaryData((byte[])reader.GetValue(1)));
         grainState.RecordExists = true;
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        var data = _serializer.SerializeToArray(grainState.State);
-        await using var connection = Open();
-        await using var command = connection.CreateCommand();
-        long version;
-        if (grainState.ETag is null)
+        var data = _serializer.Serialize(grainState.State).ToArray();
+        var id = grainId.ToString();
+        var expected = grainState.ETag is null ? 0 : long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture);
+        var version = expected + 1;
+        var written = await _commit.WriteAsync(commands =>
         {
-            version = 1;
-            command.CommandText = """
-                INSERT INTO grain_state (state_name, grain_id, version, data) VALUES ($name, $id, 1, $data)
-                ON CONFLICT DO NOTHING
-                """;
-        }
-        else
-        {
-            version = long.Parse(grainState.ETag, System.Globalization.CultureInfo.InvariantCulture) + 1;
-            command.CommandText = """
-                UPDATE grain_state SET version = $version, data = $data
-                WHERE state_name = $name AND grain_id = $id AND version = $expected
-                """;
-            command.Parameters.AddWithValue("$version", version);
-            command.Parameters.AddWithValue("$expected", version - 1);
-        }
-        command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
-        command.Parameters.AddWithValue("$data", data);
-        if (await SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync()) != 1)
+            var command = commands.For(expected == 0 ? Insert : Update);
+            command.Parameters.AddWithValue("$name", stateName);
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$data", data);
+            if (expected != 0)
+            {
+                command.Parameters.AddWithValue("$version", version);
+                command.Parameters.AddWithValue("$expected", expected);
+            }
+            return command.ExecuteNonQuery();
+        });
+        if (written != 1)
         {
             throw new InconsistentStateException($"State of {grainId} changed underneath (expected version {grainState.ETag ?? "none"}).");
         }
@@ -96,12 +102,14 @@ public sealed class SqliteGrainStorage : IGrainStorage
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
-        await using var connection = Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM grain_state WHERE state_name = $name AND grain_id = $id";
-        command.Parameters.AddWithValue("$name", stateName);
-        command.Parameters.AddWithValue("$id", grainId.ToString());
-        await SqliteWriteGate.WriteAsync(_databasePath, () => command.ExecuteNonQueryAsync());
+        var id = grainId.ToString();
+        await _commit.WriteAsync(commands =>
+        {
+            var command = commands.For(Delete);
+            command.Parameters.AddWithValue("$name", stateName);
+            command.Parameters.AddWithValue("$id", id);
+            return command.ExecuteNonQuery();
+        });
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();

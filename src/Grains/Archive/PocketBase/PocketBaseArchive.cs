@@ -11,14 +11,25 @@ namespace MessengerAutoReply.Archive.PocketBase;
 /// deterministic id, and on "id already exists" update. Records an operator already has keep their ids: a chat
 /// is found by source + platformChatId, a message by chat + platformMessageId, before an id is derived; the
 /// mapping from our ids to theirs is cached. Any failure is thrown, so the grain's outbox keeps the write.
+/// A chat's outbox batch is written as its newest versions (<see cref="UpsertBatchAsync"/>): the chat record
+/// first, then its messages in parallel; all chats' requests share <see cref="MaxInFlight"/> slots, the
+/// concurrency PocketBase's own create rate is measured at.
 /// </summary>
 public sealed partial class PocketBaseArchive(
     PocketBaseClient client,
     PocketBaseSchema schema,
     PocketBaseOptions options,
     TimeProvider time,
-    ILogger<PocketBaseArchive> logger) : IChatArchive
+    ArchiveBacklog backlog,
+    ILogger<PocketBaseArchive> logger) : IBatchingChatArchive, IDisposable
 {
+    /// <summary>Archive requests in flight to PocketBase from this process: more only queue in its SQLite writer.</summary>
+    public const int MaxInFlight = 16;
+
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
+
+    public void Dispose() => _inFlight.Dispose();
+
     private const string ChatsPath = "/api/collections/chats/records";
     private const string MessagesPath = "/api/collections/messages/records";
 
@@ -31,6 +42,65 @@ public sealed partial class PocketBaseArchive(
 
     public Task UpsertChatAsync(Chat chat, CancellationToken cancellationToken) =>
         RejectingAsync(() => UpsertChatCoreAsync(chat, cancellationToken), $"chat {chat.Id}");
+
+    /// <summary>
+    /// One chat's outbox batch, in order as far as it matters: only each record's newest version is written
+    /// (the upserts are idempotent and whole-record, so the result equals writing every version in turn), the
+    /// chat before its messages (they point at it), and distinct messages side by side. A record PocketBase
+    /// refuses for its content is set aside (logged, counted) as in the one-by-one path; any other failure
+    /// throws and the whole batch is retried, which the upserts make safe.
+    /// </summary>
+    public async Task UpsertBatchAsync(IReadOnlyList<(Chat? Chat, ChatMessage? Message)> records, CancellationToken cancellationToken)
+    {
+        Chat? chat = null;
+        var messages = new Dictionary<string, ChatMessage>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var (c, m) in records)
+        {
+            chat = c ?? chat;
+            if (m is not null)
+            {
+                if (!messages.ContainsKey(m.Id))
+                {
+                    order.Add(m.Id);
+                }
+                messages[m.Id] = m;
+            }
+        }
+        if (chat is not null)
+        {
+            await SetAsideRejected(() => Slot(() => UpsertChatAsync(chat, cancellationToken), cancellationToken), $"chat {chat.Id}");
+        }
+        await Task.WhenAll(order.Select(id => SetAsideRejected(
+            () => Slot(() => UpsertMessageAsync(messages[id], cancellationToken), cancellationToken), $"message {id}")));
+    }
+
+    private async Task Slot(Func<Task> write, CancellationToken cancellationToken)
+    {
+        await _inFlight.WaitAsync(cancellationToken);
+        try
+        {
+            await write();
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task SetAsideRejected(Func<Task> write, string what)
+    {
+        try
+        {
+            await write();
+        }
+        catch (ArchiveRejectedException ex)
+        {
+            // Holding it would stop every later write of this chat for good; grain state and the stream have it.
+            backlog.Rejected();
+            LogRejected(what, ex.Message);
+        }
+    }
 
     /// <summary>
     /// A 400 with field errors is PocketBase judging the record itself; no retry changes that. A missing
@@ -350,4 +420,7 @@ public sealed partial class PocketBaseArchive(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "PocketBase: {Kind} {OurId} is the existing record {RecordId}; it keeps its id")]
     private partial void LogAdopted(string kind, string ourId, string recordId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PocketBase refuses {What}; it is set aside (grain state keeps it): {Error}")]
+    private partial void LogRejected(string what, string error);
 }

@@ -49,7 +49,7 @@ public sealed class FaultyChatSilo : IAsyncLifetime
             silo.AddMessengerRuntime(settings);
             // Registered last, so it is the chat store the grains get.
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats, (sp, _) =>
-                self.Storage = new FlakyGrainStorage(new SqliteGrainStorage(settings.Hosting.GrainDatabase, sp.GetRequiredService<Serializer>())));
+                self.Storage = new FlakyGrainStorage(new SqliteGrainStorage(settings.Hosting.GrainDatabase, sp.GetRequiredService<IGrainStorageSerializer>())));
             silo.Services.AddSingleton<IMessengerGateway>(self.Gateway);
             silo.Services.AddSingleton(self.Drops);
             silo.AddIncomingGrainCallFilter<DroppedReports.Filter>();

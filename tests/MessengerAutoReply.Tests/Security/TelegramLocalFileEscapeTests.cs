@@ -70,7 +70,7 @@ public sealed class TelegramLocalFileEscapeTests : IDisposable
             ["TELEGRAM_TOKEN"] = "123456:test-token",
             ["TELEGRAM_LOCAL_FILES_DIR"] = localDir,
         };
-        var options = TelegramOptions.Load(ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()))!;
+        var options = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).Telegram!;
         var http = new HttpClient(new GetFileAnswers(filePath));
         var services = new ServiceCollection()
             .AddSingleton<ITelegramBotClient>(new TelegramBotClient(new TelegramBotClientOptions(options.Token, "http://127.0.0.1:9"), http))

@@ -46,7 +46,7 @@ public static class Scenarios
         // JIT, tiered compilation and connection warm-up on chats of their own: the measured chats still pay their activation.
         var warm = await ctx.Client.RunAsync($"{tag} warm-up", TimeBoundedCount(p.WarmupDuration), p.IngestConcurrency, p.WarmupDuration,
             i => service.Webhook(ctx.TextUpdate(chatBase + 500_000 + i % p.IngestChats, $"{tag}w{i:D7}")));
-        EnsureAnswered(warm);
+        _ = warm; // a warm-up on a cold or busy machine may end before its first answer: the measured run below must succeed
 
         // Time-bounded: the count is only a ceiling no run reaches; the bodies are built as they are sent.
         var count = TimeBoundedCount(p.IngestDuration);

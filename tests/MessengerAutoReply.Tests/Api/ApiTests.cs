@@ -92,11 +92,15 @@ public sealed class ApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>
     }
 
     [Fact]
-    public async Task The_key_is_accepted_as_a_query_parameter_and_health_needs_none()
+    public async Task The_key_as_a_query_parameter_only_where_no_header_can_be_sent_and_health_needs_none()
     {
         using var anonymous = fixture.Service.CreateClient(apiKey: null);
+        // Decision 14: <img>/<audio> cannot send a header, so media takes ?apiKey= (the key is right: 404 for an
+        // unknown id, not 401); a route an integration calls with headers does not.
+        using var media = await anonymous.GetAsync($"/api/media/unknownmedia0000?apiKey={TestService.ApiKey}", _ct);
+        Assert.Equal(HttpStatusCode.NotFound, media.StatusCode);
         using var viaQuery = await anonymous.GetAsync($"/api/chats?apiKey={TestService.ApiKey}", _ct);
-        Assert.Equal(HttpStatusCode.OK, viaQuery.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, viaQuery.StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live", _ct)).StatusCode);
         using var ready = await anonymous.GetAsync("/health/ready", _ct);

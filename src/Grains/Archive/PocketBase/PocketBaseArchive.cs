@@ -46,7 +46,7 @@ public sealed partial class PocketBaseArchive(
     /// <summary>
     /// One chat's outbox batch, in order as far as it matters: only each record's newest version is written
     /// (the upserts are idempotent and whole-record, so the result equals writing every version in turn), the
-    /// chat before its messages (they point at it), and distinct messages side by side. A record PocketBase
+    /// chat before its messages (they point at it), and its messages in order. A record PocketBase
     /// refuses for its content is set aside (logged, counted) as in the one-by-one path; any other failure
     /// throws and the whole batch is retried, which the upserts make safe.
     /// </summary>
@@ -71,8 +71,12 @@ public sealed partial class PocketBaseArchive(
         {
             await SetAsideRejected(() => Slot(() => UpsertChatAsync(chat, cancellationToken), cancellationToken), $"chat {chat.Id}");
         }
-        await Task.WhenAll(order.Select(id => SetAsideRejected(
-            () => Slot(() => UpsertMessageAsync(messages[id], cancellationToken), cancellationToken), $"message {id}")));
+        // One chat's messages one after another: PocketBase's `created` (its admin UI's default order, and what
+        // operators' own tools sort by) then follows the chat's order. Chats still write side by side.
+        foreach (var id in order)
+        {
+            await SetAsideRejected(() => Slot(() => UpsertMessageAsync(messages[id], cancellationToken), cancellationToken), $"message {id}");
+        }
     }
 
     private async Task Slot(Func<Task> write, CancellationToken cancellationToken)

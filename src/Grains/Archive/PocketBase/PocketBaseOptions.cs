@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MessengerAutoReply.Hosting;
 using MessengerAutoReply.Media;
 using Microsoft.Extensions.Configuration;
@@ -81,6 +82,8 @@ public static class PocketBaseSetup
             return services;
         }
         services.AddValidatedOptions(options);
+        // The archive reports refusals to the backlog; the silo registers the same one (TryAdd: whoever is first).
+        services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         // One line per request and attempt at Information would drown the service's own log.
         services.Configure<LoggerFilterOptions>(o => o.AddFilter($"System.Net.Http.HttpClient.{PocketBaseOptions.HttpClientName}", LogLevel.Warning));
         // Polly logs every retry as a warning with a stack trace; while PocketBase is down that is a flood. The

@@ -77,7 +77,6 @@ public static partial class ApiHostApp
                     o.ClusterId = settings.Hosting.ClusterId;
                     o.ServiceId = settings.Hosting.ServiceId;
                 });
-                client.AddMemoryStreams(MessengerAutoReply.Chats.ChatStreams.Provider);
                 client.UseConnectionRetryFilter<RetryUntilStopped>();
             });
         }
@@ -87,10 +86,8 @@ public static partial class ApiHostApp
             builder.Services.AddMessengerSiloWorkers();
         }
         configure?.Invoke(builder);
-        // After Orleans: it needs the stream provider at start (orleans-notes, 1).
-        builder.Services.AddHostedService<ChatEventSubscription>();
         // The push transport (IChatEventSource): in process in the embedded default, an observer the silos
-        // push to in cluster mode. The hub listens to both until the chat grain publishes through it alone.
+        // push to in cluster mode.
         if (settings.Hosting.ClusterMode)
         {
             builder.Services.AddChatEventObserver();

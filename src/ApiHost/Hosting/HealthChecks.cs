@@ -40,6 +40,12 @@ public sealed partial class ReadinessMonitor(
     /// <summary>The first results before the host reports started, so a probe right after start gets real answers.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped while starting (SIGTERM right after launch): the silo may never have become active, and
+            // asking it would only fill the log with Orleans' placement retries.
+            return;
+        }
         await RefreshAsync(cancellationToken);
         await base.StartAsync(cancellationToken);
     }

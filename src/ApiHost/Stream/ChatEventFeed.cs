@@ -16,6 +16,8 @@ public sealed class ChatEventFeed(IChatEventSource source, ChatEventHub hub) : I
     public Task StopAsync(CancellationToken cancellationToken)
     {
         _subscription?.Dispose();
+        // Open SSE responses end now, so Kestrel's graceful stop does not wait for them.
+        hub.CompleteAll();
         return Task.CompletedTask;
     }
 }

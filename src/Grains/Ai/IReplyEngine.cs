@@ -31,6 +31,11 @@ public sealed record ReplyRequest
     public IReadOnlyList<HistoryItem> History { get; init; } = [];
     /// <summary>This run was interrupted (crash, silo loss): look for an answer that already exists first.</summary>
     public bool Resume { get; init; }
+    /// <summary>
+    /// Called with a new conversation's id before the first response is asked for in it, so the chat keeps the
+    /// id even if the run dies before it reports (a resumed run then reads that conversation).
+    /// </summary>
+    public Func<string, Task>? ConversationStarted { get; init; }
 }
 
 public sealed record HistoryItem(bool FromCustomer, string Text);

@@ -83,6 +83,10 @@ public sealed partial class OpenAIReplyEngine : IReplyEngine
             // seeded with the recent history so the assistant keeps the context.
             conversationId = await CreateConversationAsync(request, ct);
             resume = false;
+            if (request.ConversationStarted is { } started)
+            {
+                await started(conversationId);
+            }
         }
 
         var input = string.Join("\n\n", request.Inputs);

@@ -32,6 +32,12 @@ public sealed class ChatOptions
     /// <summary>How long a chat waits for its AI run to report (AI_RUN_LEASE); past it, the run is resumed.</summary>
     public TimeSpan RunLease { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How long a silo that stops gracefully waits for running chat work (sends, fetches, AI runs) to report back
+    /// (WORK_DRAIN_TIMEOUT); what has not reported by then is restarted by its lease elsewhere or after the restart.
+    /// </summary>
+    public TimeSpan WorkDrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
     public TimeSpan Backoff(int attempt)
     {
         var factor = Math.Pow(2, Math.Clamp(attempt - 1, 0, 20));

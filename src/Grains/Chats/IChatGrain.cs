@@ -22,16 +22,4 @@ public interface IChatGrain : IGrainWithStringKey
 
     /// <summary>Resumes pending work (deliveries, archive writes) after a restart or a silo loss.</summary>
     Task WakeAsync();
-
-    /// <summary>Reported back by the delivery loop, which runs outside the grain's turn.</summary>
-    Task DeliveryCompletedAsync(string messageId, Delivery.DeliveryResult result);
-
-    /// <summary>Reported back by the media loop: the file is stored (or why it cannot be).</summary>
-    Task MediaCompletedAsync(string messageId, MediaOutcome outcome);
-
-    /// <summary>Reported back by an AI run, which runs outside the grain's turn.</summary>
-    Task RunCompletedAsync(string runId, Ai.ReplyOutcome outcome);
-
-    /// <summary>Reported back by the archive loop: ops up to <paramref name="upToSequence"/> are written.</summary>
-    Task ArchiveCompletedAsync(long upToSequence, string? error);
 }

@@ -89,6 +89,7 @@ public sealed class ServiceSettings
             RunLease = read.Duration("AI_RUN_LEASE", TimeSpan.FromMinutes(10)),
         };
         chats.WorkLease = read.Duration("WORK_LEASE", chats.DeliveryTimeout * 2);
+        chats.WorkDrainTimeout = read.Duration("WORK_DRAIN_TIMEOUT", TimeSpan.FromSeconds(20));
         if (chats.WorkLease <= chats.DeliveryTimeout)
         {
             read.Error("WORK_LEASE", $"must be longer than DELIVERY_TIMEOUT ({chats.DeliveryTimeout.TotalSeconds:0.#} s), which bounds the work it waits for");

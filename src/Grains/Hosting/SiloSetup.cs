@@ -105,7 +105,6 @@ public static class SiloSetup
             var redis = RedisConnection.Normalize(hosting.RedisUrl!);
             // Both stores take the default IGrainStorageSerializer: GrainStateSerializer (binary, reads JSON too).
             silo.AddRedisGrainStorage(StorageNames.Chats, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.AddRedisGrainStorage(StorageNames.PubSub, o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(sp =>
                 new RedisPendingWorkRegistry(sp.GetRequiredService<IConnectionMultiplexer>(), hosting.ServiceId));
         }
@@ -113,12 +112,11 @@ public static class SiloSetup
         {
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats,
                 (sp, _) => new SqliteGrainStorage(hosting.GrainDatabase, sp.GetRequiredService<IGrainStorageSerializer>()));
-            silo.AddMemoryGrainStorage(StorageNames.PubSub);
             silo.Services.TryAddSingleton<IPendingWorkRegistry>(_ => new SqlitePendingWorkRegistry(hosting.GrainDatabase));
         }
-        // Memory streams stay until the chat grain publishes through IChatEventSink (issue #14's grain step);
-        // the sinks below are the push transport it switches to.
-        silo.AddMemoryStreams(ChatStreams.Provider);
+        silo.Services.AddChatWorkers();
+        // Chat events are pushed, not streamed: in process in the embedded default, to every API host's observer
+        // in cluster mode (IChatEventSink).
         if (hosting.ClusterMode)
         {
             silo.Services.TryAddSingleton<IChatEventSink, ClusterChatEventSink>();
@@ -128,6 +126,19 @@ public static class SiloSetup
             silo.Services.AddLocalChatEvents();
         }
         return silo;
+    }
+
+    /// <summary>The workers chat grains hand their I/O to, and the runner that drains them when the silo stops.</summary>
+    public static IServiceCollection AddChatWorkers(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ChatWorkRunner>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<ChatWorkRunner>());
+        services.TryAddSingleton<DeliveryWorker>();
+        services.TryAddSingleton<MediaWorker>();
+        services.TryAddSingleton<ArchiveWorker>();
+        services.TryAddSingleton<ReplyWorker>();
+        services.TryAddSingleton<ChatWorkers>();
+        return services;
     }
 
     /// <summary>One in-process event transport: the grain's sink and the API host's source are the same object.</summary>

@@ -42,20 +42,18 @@ public static class StopSignal
     }
 
     /// <summary>
-    /// Quiets the two loggers that report a start cut short by a stop as an error with a stack trace (the
-    /// host's "Hosting failed to start", the silo's "Exception during Silo.Start"); outside that moment they
-    /// log as configured.
+    /// Quiets the loggers that report a start cut short by a stop as an error with a stack trace (the host's
+    /// "Hosting failed to start", the silo's "Exception during Silo.Start", Orleans' runtime); outside that moment
+    /// they log as configured.
     /// </summary>
     public static ILoggingBuilder QuietStartAbort(this ILoggingBuilder logging)
     {
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level >= LogLevel.Information && !(DuringStart && level >= LogLevel.Error));
         logging.AddFilter("Orleans.Runtime.Silo", level => level >= LogLevel.Warning && !(DuringStart && level >= LogLevel.Error));
-        // A silo stopped while it joins: membership and messaging report the cut-short join as errors.
-        logging.AddFilter("Orleans", level => level >= LogLevel.Warning && !(DuringStart && level >= LogLevel.Error));
-        // On a stop the memory-stream pulling agents' reads are cancelled mid-call and logged as errors with the
-        // stack; nothing is wrong (the queues are drained or handed over as the silo stops).
-        logging.AddFilter("Orleans.Providers.MemoryAdapterReceiver", level => level >= LogLevel.Warning && !(Requested && level >= LogLevel.Error));
-        logging.AddFilter("Orleans.Streams", level => level >= LogLevel.Warning && !(Requested && level >= LogLevel.Error));
+        // A silo stopped while it joins: membership, messaging and its system timers (the load publisher firing
+        // into a runtime that is being torn down) report the cut-short join as warnings and errors with stacks.
+        // Nothing was accepted yet, so nothing of it is worth a line.
+        logging.AddFilter("Orleans", level => level >= LogLevel.Warning && !DuringStart);
         return logging;
     }
 

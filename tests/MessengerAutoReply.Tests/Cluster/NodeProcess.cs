@@ -109,6 +109,17 @@ public sealed class NodeProcess : IAsyncDisposable
     public IReadOnlyList<string> StackTraceLines() =>
         [.. Lines.Skip(LinesAtSignal).Where(l => l.Contains("Unhandled exception", StringComparison.Ordinal) || l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception:", StringComparison.Ordinal))];
 
+    /// <summary>
+    /// Stack lines of this process's own stop, without Orleans' reports about a peer that is already dead (a silo
+    /// SIGKILLed earlier in the run): membership probes and call cancellations to it fail with a stack until the
+    /// cluster declares it dead, whether or not this process is stopping.
+    /// </summary>
+    public IReadOnlyList<string> OwnStopStackTraceLines() =>
+        [.. StackTraceLines().Where(l => !l.Contains("Orleans.Runtime.MembershipService", StringComparison.Ordinal)
+            && !l.Contains("Orleans.Runtime.GrainCallCancellationManager", StringComparison.Ordinal)
+            && !l.Contains("ConnectionRefused", StringComparison.Ordinal)
+            && !l.Contains("Unable to connect to", StringComparison.Ordinal))];
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

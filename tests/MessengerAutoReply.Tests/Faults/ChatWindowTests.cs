@@ -69,23 +69,23 @@ public sealed class ChatWindowTests(FaultyChatSilo silo) : IClassFixture<FaultyC
     public async Task A_lost_delivery_report_does_not_stop_the_chat_for_good()
     {
         var address = NewAddress();
-        silo.Drops.DropNext(nameof(IChatGrain.DeliveryCompletedAsync));
+        silo.Drops.DropNext(nameof(IChatWorkReports.DeliveryCompletedAsync));
         silo.Gateway.Script(DeliveryResult.Transient("502 Bad Gateway"));
         await Grain(address).SendAsync(new OutboundRequest { Chat = address, Text = "after a lost report", DeliveryKey = "d1", ResponseMode = ResponseModes.Api });
 
         // The failed attempt's report was lost; the chat must try again once the attempt's lease runs out.
         await Eventually.True(() => silo.Gateway.SentTo(address.ChatId).Count == 1, TimeSpan.FromSeconds(15), "delivered after the lost report");
-        Assert.Equal(1, silo.Drops.Dropped(nameof(IChatGrain.DeliveryCompletedAsync)));
+        Assert.Equal(1, silo.Drops.Dropped(nameof(IChatWorkReports.DeliveryCompletedAsync)));
     }
 
     [Fact]
     public async Task A_lost_archive_report_does_not_stop_archiving_for_good()
     {
         var address = NewAddress();
-        silo.Drops.DropNext(nameof(IChatGrain.ArchiveCompletedAsync));
+        silo.Drops.DropNext(nameof(IChatWorkReports.ArchiveCompletedAsync));
         await Grain(address).ReceiveAsync(Text(address, "1", "archived?"));
 
         await Eventually.Get(() => Grain(address).GetUnarchivedAsync().AsTask(), l => l.Count == 0, TimeSpan.FromSeconds(15), "archive backlog flushed after the lost report");
-        Assert.Equal(1, silo.Drops.Dropped(nameof(IChatGrain.ArchiveCompletedAsync)));
+        Assert.Equal(1, silo.Drops.Dropped(nameof(IChatWorkReports.ArchiveCompletedAsync)));
     }
 }

@@ -27,7 +27,7 @@ public sealed class FaultyChatSilo : IAsyncLifetime
 
     public FlakyGrainStorage Storage { get; private set; } = null!;
 
-    /// <summary>Method names of IChatGrain whose next call is refused with a TimeoutException, once each.</summary>
+    /// <summary>Method names of IChatWorkReports whose next call is refused with a TimeoutException, once each.</summary>
     public DroppedReports Drops { get; } = new();
 
     public async ValueTask InitializeAsync()
@@ -55,7 +55,6 @@ public sealed class FaultyChatSilo : IAsyncLifetime
             silo.AddIncomingGrainCallFilter<DroppedReports.Filter>();
             silo.Services.AddMessengerSiloWorkers();
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(ChatStreams.Provider));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -124,7 +123,7 @@ public sealed class DroppedReports
     {
         public Task Invoke(IIncomingGrainCallContext context)
         {
-            if (context.InterfaceMethod?.DeclaringType == typeof(IChatGrain) && drops.Take(context.InterfaceMethod.Name))
+            if (context.InterfaceMethod?.DeclaringType == typeof(IChatWorkReports) && drops.Take(context.InterfaceMethod.Name))
             {
                 // Never reaches the grain: the caller sees what a timed-out call looks like.
                 throw new TimeoutException($"{context.InterfaceMethod.Name} timed out (injected)");

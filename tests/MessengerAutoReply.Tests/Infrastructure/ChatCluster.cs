@@ -57,7 +57,6 @@ public class ChatCluster(RedisFixture redis) : IAsyncLifetime
             silo.Services.AddSingleton<MessengerAutoReply.Media.IMediaFetcher>(Fetcher);
             silo.Services.AddMessengerSiloWorkers();
         });
-        builder.ConfigureClient(client => client.AddMemoryStreams(ChatStreams.Provider));
         builder.ConfigureHost(host => host.Configuration["Orleans:ServiceId"] = ServiceId);
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -24,6 +24,7 @@ public sealed partial class FakeTelegramServer
     private PollWaiter? _activePoll;
     private DateTimeOffset _lastConflictAt = DateTimeOffset.MinValue;
     private int _droppedByFilter;
+    private int _ignoredOffsets;
 
     private WebhookConfig? _webhook;
     private CancellationTokenSource? _webhookCts;
@@ -72,6 +73,26 @@ public sealed partial class FakeTelegramServer
         set { lock (_gate) _nextUpdateId = value; }
     }
 
+    /// <summary>
+    /// What the server does after a week without updates: the next update_id is chosen at random instead of
+    /// sequentially (Bot API, Update.update_id). Only an empty queue restarts, as on the server; returns the new id.
+    /// </summary>
+    public int RestartUpdateIds(int nextUpdateId)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nextUpdateId, 1);
+        lock (_gate)
+        {
+            PurgeExpired();
+            if (_queue.Count > 0)
+                throw new InvalidOperationException($"{_queue.Count} updates are pending: the server restarts update ids only after a week without updates.");
+            _nextUpdateId = nextUpdateId;
+            return nextUpdateId;
+        }
+    }
+
+    /// <summary>getUpdates calls whose positive offset was not an offset of the queue and was ignored (answered from the oldest pending update).</summary>
+    public int IgnoredOffsetCount { get { lock (_gate) return _ignoredOffsets; } }
+
     /// <summary>Updates queued and not yet confirmed (polling) or acknowledged with 2xx (webhook).</summary>
     public int PendingUpdateCount { get { lock (_gate) { PurgeExpired(); return _queue.Count; } } }
 
@@ -101,6 +122,7 @@ public sealed partial class FakeTelegramServer
         lock (_gate)
         {
             int id;
+            var givenType = update.Select(kv => kv.Key).FirstOrDefault(k => k != "update_id") ?? "unknown";
             if (update["update_id"] is JsonValue v && v.TryGetValue<int>(out var given))
             {
                 id = given;
@@ -108,7 +130,9 @@ public sealed partial class FakeTelegramServer
             }
             else
             {
-                id = _nextUpdateId++;
+                // As the server: an update that allowed_updates excludes is never queued and takes no update_id,
+                // so the ids a poller sees stay consecutive (its result carries the id it would have had).
+                id = IsAllowed(givenType) ? _nextUpdateId++ : _nextUpdateId;
                 // Keep update_id first, like the server's output.
                 var copy = new JsonObject { ["update_id"] = id };
                 foreach (var (k, val) in update.ToList())
@@ -132,13 +156,13 @@ public sealed partial class FakeTelegramServer
                 chatId = RememberChat(chatJson);
             }
 
-            _updateHistory[id] = (JsonObject)update.DeepClone();
             var result = new EnqueuedUpdate(id, chatId, messageId, (JsonObject)update.DeepClone());
             if (!IsAllowed(type))
             {
                 _droppedByFilter++;
                 return result;
             }
+            _updateHistory[id] = (JsonObject)update.DeepClone();
             _queue.Add(new QueuedUpdate(id, update, type, Clock.GetUtcNow()));
             Pulse();
             return result;
@@ -273,11 +297,27 @@ public sealed partial class FakeTelegramServer
         throw new BotApiException(409, description);
     }
 
+    /// <summary>
+    /// As the server's update queue (tdlib TQueue::get): a positive offset more than 10 past the next update_id, or
+    /// more than 100,000 before the oldest pending one, is not an offset of this queue (ids restarted at a random
+    /// value after a week without updates, another Bot API server's ids): it is ignored and the answer starts at the
+    /// oldest pending update, so nothing is confirmed unseen. A valid offset confirms every update below it.
+    /// </summary>
+    private bool IsValidOffset(long offset)
+    {
+        var head = _queue.Count > 0 ? _queue.Min(u => u.Id) : _nextUpdateId;
+        return offset <= (long)_nextUpdateId + 10 && offset >= (long)head - 100_000;
+    }
+
     private void Confirm(long offset)
     {
         PurgeExpired();
         var removed = 0;
-        if (offset > 0)
+        if (offset > 0 && !IsValidOffset(offset))
+        {
+            _ignoredOffsets++;
+        }
+        else if (offset > 0)
             removed = _queue.RemoveAll(u => u.Id < offset);
         else if (offset < 0 && _queue.Count > -offset)
         {

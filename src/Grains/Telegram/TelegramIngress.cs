@@ -42,18 +42,28 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
         LogAccepted(update.Id, message.Type, result.Outcome);
     }
 
-    /// <summary>
-    /// Accepts a getUpdates batch: chats in parallel, each chat's updates in order. Returns the offset to confirm:
-    /// past the whole batch, or the first update that failed (everything before it in every chat is accepted).
-    /// </summary>
-    public async Task<(int NextOffset, Exception? Failure)> AcceptBatchAsync(IReadOnlyList<Update> updates)
+    /// <summary>Why the mapper cannot read <paramref name="update"/>, or null when it can (the mapper is pure, so the answer never changes).</summary>
+    public static Exception? ReadError(Update update)
     {
-        if (updates.Count == 0)
+        try
         {
-            return (0, null);
+            TelegramUpdateMapper.Map(update);
+            return null;
         }
-        var failedAt = int.MaxValue;
-        Exception? failure = null;
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// Accepts a getUpdates batch: chats in parallel, each chat's updates in order, a chat stopping at its first
+    /// failure. Returns those failures (at most one per chat) by update_id; everything before the first of them,
+    /// in every chat, is durable.
+    /// </summary>
+    public async Task<IReadOnlyList<(Update Update, Exception Error)>> AcceptBatchAsync(IReadOnlyList<Update> updates)
+    {
+        var failures = new List<(Update Update, Exception Error)>();
         var byChat = updates.OrderBy(u => u.Id).GroupBy(ChatKey);
         await Task.WhenAll(byChat.Select(async group =>
         {
@@ -65,19 +75,15 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
                 }
                 catch (Exception ex)
                 {
-                    lock (updates)
+                    lock (failures)
                     {
-                        if (update.Id < failedAt)
-                        {
-                            failedAt = update.Id;
-                            failure = ex;
-                        }
+                        failures.Add((update, ex));
                     }
                     return;
                 }
             }
         }));
-        return failure is null ? (updates.Max(u => u.Id) + 1, null) : (failedAt, failure);
+        return [.. failures.OrderBy(f => f.Update.Id)];
     }
 
     private static long ChatKey(Update u) =>

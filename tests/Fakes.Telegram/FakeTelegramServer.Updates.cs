@@ -228,6 +228,8 @@ public sealed partial class FakeTelegramServer
                 if (allowed is not null)
                     _allowedUpdates = allowed.Count == 0 ? null : [.. allowed];
                 Confirm(offset);
+                // As the server: a long poll keeps waiting from the queue's head when no (or a negative) offset was given.
+                if (offset <= 0) offset = _queue.Count > 0 ? _queue.Min(u => u.Id) : _nextUpdateId;
                 _activePoll?.Terminated.TrySetResult(OtherGetUpdatesConflict);
                 _activePoll = null;
                 var batch = Take(limit);
@@ -265,6 +267,9 @@ public sealed partial class FakeTelegramServer
                 }
                 else
                 {
+                    // The server runs the whole query again when a long poll wakes (do_get_updates): the offset is
+                    // checked against the queue as it is now (update ids may have restarted meanwhile).
+                    Confirm(offset);
                     var batch = Take(limit);
                     if (batch.Count > 0 || aborted.IsCancellationRequested || DateTimeOffset.UtcNow >= deadline)
                     {

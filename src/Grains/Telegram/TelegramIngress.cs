@@ -58,12 +58,13 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
 
     /// <summary>
     /// Accepts a getUpdates batch: chats in parallel, each chat's updates in order, a chat stopping at its first
-    /// failure. Returns those failures (at most one per chat) by update_id; everything before the first of them,
-    /// in every chat, is durable.
+    /// failure. Returns how many were accepted and the failures (at most one per chat) by update_id; everything
+    /// before the first failure, in every chat, is durable.
     /// </summary>
-    public async Task<IReadOnlyList<(Update Update, Exception Error)>> AcceptBatchAsync(IReadOnlyList<Update> updates)
+    public async Task<(int Accepted, IReadOnlyList<(Update Update, Exception Error)> Failures)> AcceptBatchAsync(IReadOnlyList<Update> updates)
     {
         var failures = new List<(Update Update, Exception Error)>();
+        var accepted = 0;
         var byChat = updates.OrderBy(u => u.Id).GroupBy(ChatKey);
         await Task.WhenAll(byChat.Select(async group =>
         {
@@ -72,6 +73,7 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
                 try
                 {
                     await AcceptAsync(update);
+                    Interlocked.Increment(ref accepted);
                 }
                 catch (Exception ex)
                 {
@@ -83,7 +85,7 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
                 }
             }
         }));
-        return [.. failures.OrderBy(f => f.Update.Id)];
+        return (accepted, [.. failures.OrderBy(f => f.Update.Id)]);
     }
 
     private static long ChatKey(Update u) =>

@@ -43,7 +43,10 @@ public sealed partial class TelegramReceiverGrain(
     private bool _tokenRejected;
     private bool _started;
     // Per activation: a crash only costs an update its attempts so far.
-    private readonly Dictionary<int, (int Attempts, string Error)> _refusals = [];
+    private readonly Dictionary<int, Refusal> _refusals = [];
+    // Updates handed off by this activation: a refused update is parked only if others went through since it was
+    // first refused, so a fault that refuses everything (a bug, a bad deploy) holds the offset instead of parking all.
+    private long _accepted;
     private bool _conflicting;
     private bool _notFound;
 
@@ -279,7 +282,19 @@ public sealed partial class TelegramReceiverGrain(
             }
             else if (_refusals.TryGetValue(raw.Id, out var refused) && refused.Attempts >= options.ParkAfterAttempts)
             {
-                park.Add(Parked(raw, "refused", refused.Error, refused.Attempts));
+                if (_accepted > refused.AcceptedBefore)
+                {
+                    park.Add(Parked(raw, "refused", refused.Error, refused.Attempts));
+                }
+                else
+                {
+                    if (!refused.Held)
+                    {
+                        _refusals[raw.Id] = refused with { Held = true };
+                        LogRefusedEverything(raw.Id, refused.Attempts);
+                    }
+                    readable.Add(raw.Update);
+                }
             }
             else
             {
@@ -298,7 +313,9 @@ public sealed partial class TelegramReceiverGrain(
             }
         }
 
-        var failures = readable.Count == 0 ? [] : await ingress.AcceptBatchAsync(readable);
+        var acceptedBefore = _accepted;
+        var (accepted, failures) = readable.Count == 0 ? (0, []) : await ingress.AcceptBatchAsync(readable);
+        _accepted += accepted;
         var next = batch.Max(u => u.Id) + 1;
         Exception? transient = null;
         foreach (var (update, error) in failures)
@@ -310,8 +327,11 @@ public sealed partial class TelegramReceiverGrain(
                 transient ??= error;
                 continue;
             }
-            var attempts = _refusals.TryGetValue(update.Id, out var before) ? before.Attempts + 1 : 1;
-            _refusals[update.Id] = (attempts, TelegramFailures.Describe(error));
+            var refusal = _refusals.TryGetValue(update.Id, out var before)
+                ? before with { Attempts = before.Attempts + 1, Error = TelegramFailures.Describe(error) }
+                : new Refusal(1, TelegramFailures.Describe(error), acceptedBefore, false);
+            _refusals[update.Id] = refusal;
+            var attempts = refusal.Attempts;
             metrics.Error("hand_off_refused");
             LogRefused(error, update.Id, attempts, options.ParkAfterAttempts);
         }
@@ -360,6 +380,8 @@ public sealed partial class TelegramReceiverGrain(
             LogIdsSkipped(expected, first);
         }
     }
+
+    private sealed record Refusal(int Attempts, string Error, long AcceptedBefore, bool Held);
 
     private ParkedUpdate Parked(RawUpdate raw, string reason, string error, int attempts) => new()
     {
@@ -412,6 +434,9 @@ public sealed partial class TelegramReceiverGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused by its chat (attempt {Attempt}; parked after {ParkAfter})")]
     private partial void LogRefused(Exception ex, int updateId, int attempt, int parkAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused {Attempts} times, but no other update went through since: not parked (the fault looks like the service's, not the update's); retrying")]
+    private partial void LogRefusedEverything(int updateId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} parked ({Reason} after {Attempts} attempt(s): {Error}); its raw JSON is kept with the parked updates and the poller goes on")]
     private partial void LogParked(int updateId, string reason, int attempts, string? error);

@@ -30,6 +30,14 @@ public sealed class ChatHandOffFaults : IIncomingGrainCallFilter
         lock (_faults) _faults.Remove(text);
     }
 
+    /// <summary>Every hand-off fails with <paramref name="error"/> (null: back to the named faults only).</summary>
+    public void FailAll(Func<Exception>? error)
+    {
+        lock (_faults) _all = error;
+    }
+
+    private Func<Exception>? _all;
+
     public int Attempts(string text)
     {
         lock (_faults) return _attempts.GetValueOrDefault(text);
@@ -44,7 +52,10 @@ public sealed class ChatHandOffFaults : IIncomingGrainCallFilter
             lock (_faults)
             {
                 _attempts[content] = _attempts.GetValueOrDefault(content) + 1;
-                _faults.TryGetValue(content, out fault);
+                if (!_faults.TryGetValue(content, out fault))
+                {
+                    fault = _all;
+                }
             }
             if (fault is not null)
             {
@@ -128,6 +139,32 @@ public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture)
         Assert.Equal(parkedBefore + 1, fixture.Metrics.Parked);
         Assert.Equal(1, LinesWith($"update {poison.UpdateId} parked"));
         Assert.DoesNotContain(await MessagesAsync(Api, ChatIdOf(poisoned.Id)), m => m.Content == "refused for good");
+    }
+
+    [Fact]
+    public async Task When_every_update_is_refused_none_is_parked_and_the_offset_holds()
+    {
+        var (first, second) = (Fake.CreateUser("Everyone1"), Fake.CreateUser("Everyone2"));
+        var parkedBefore = fixture.Metrics.Parked;
+        fixture.Faults.FailAll(() => new InvalidOperationException("a bug that refuses every message (injected)"));
+        try
+        {
+            var a = Fake.EnqueueText("refused like all 1", from: first);
+            var b = Fake.EnqueueText("refused like all 2", from: second);
+
+            await Eventually.True(() => fixture.Faults.Attempts("refused like all 1") >= TelegramReceiverFixture.ParkAfter + 2
+                && fixture.Faults.Attempts("refused like all 2") >= TelegramReceiverFixture.ParkAfter + 2, TimeSpan.FromSeconds(30), "retries past the park threshold");
+            Assert.Equal(parkedBefore, fixture.Metrics.Parked);
+            Assert.Equal(2, Fake.PendingUpdateCount);
+            Assert.Equal(1, LinesWith($"update {a.UpdateId} was refused {TelegramReceiverFixture.ParkAfter} times, but no other update went through"));
+            Assert.DoesNotContain(await ParkedAsync(), p => p.UpdateId == a.UpdateId || p.UpdateId == b.UpdateId);
+        }
+        finally
+        {
+            fixture.Faults.FailAll(null);
+        }
+        await Fake.WaitForNoPendingUpdatesAsync(TimeSpan.FromSeconds(30), Ct);
+        Assert.Equal(parkedBefore, fixture.Metrics.Parked);
     }
 
     [Fact]

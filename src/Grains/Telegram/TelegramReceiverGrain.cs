@@ -140,7 +140,7 @@ public sealed partial class TelegramReceiverGrain(
             {
                 metrics.Error("unauthorized");
                 _tokenRejected = true;
-                LogTokenRejected(options.ApiUrl.Host);
+                LogTokenRejected("getMe", options.ApiUrl.Host);
                 return false;
             }
             catch (RequestException ex) when (!ct.IsCancellationRequested && (ex is ApiRequestException { ErrorCode: 404 } || ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound))
@@ -179,7 +179,7 @@ public sealed partial class TelegramReceiverGrain(
             {
                 metrics.Error("unauthorized");
                 _tokenRejected = true;
-                LogTokenRejected(options.ApiUrl.Host);
+                LogTokenRejected("getUpdates", options.ApiUrl.Host);
                 return;
             }
             catch (TelegramPollException ex) when (ex.StatusCode == 404)
@@ -411,8 +411,8 @@ public sealed partial class TelegramReceiverGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Telegram: bot @{Username} receives updates by long polling (timeout {Timeout} s)")]
     private partial void LogPollingMode(string? username, int timeout);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram: getMe answered 401 Unauthorized from {Host}: TELEGRAM_TOKEN is wrong or revoked. Telegram stays off until it is fixed and the service restarted; everything else keeps running")]
-    private partial void LogTokenRejected(string host);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram: {Method} answered 401 Unauthorized from {Host}: TELEGRAM_TOKEN is wrong or revoked. Telegram stays off until it is fixed and the service restarted; everything else keeps running")]
+    private partial void LogTokenRejected(string method, string host);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: start-up call failed (attempt {Attempt}), retrying: {Error}")]
     private partial void LogStartFailed(int attempt, string error);

@@ -25,6 +25,8 @@ public sealed partial class FakeTelegramServer
     private DateTimeOffset _lastConflictAt = DateTimeOffset.MinValue;
     private int _droppedByFilter;
     private int _ignoredOffsets;
+    private long? _previousPollOffset;
+    private DateTimeOffset _previousPollAt = DateTimeOffset.MinValue;
 
     private WebhookConfig? _webhook;
     private CancellationTokenSource? _webhookCts;
@@ -62,6 +64,12 @@ public sealed partial class FakeTelegramServer
 
     /// <summary>The server answers a second setWebhook within 1 s with 429 "retry after 1". Zero (default) disables the check.</summary>
     public TimeSpan SetWebhookMinInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The server's guard against clients that poll in a loop (on by default): getUpdates with the same offset as the
+    /// previous call waits at least 3 s when asked for less within 3 s of it, and returns at most one update within 0.5 s.
+    /// </summary>
+    public bool ThrottleRepeatedPolls { get; set; } = true;
 
     /// <summary>getUpdates answers at once, ignoring <c>timeout</c> (a self-hosted Bot API server or proxy that does not long-poll).</summary>
     public bool IgnoreLongPollTimeout { get; set; }
@@ -211,7 +219,7 @@ public sealed partial class FakeTelegramServer
     {
         var offset = p.GetLong("offset") ?? 0;
         var limit = (int)Math.Clamp(p.GetLong("limit") ?? 100, 1, 100);
-        var timeout = IgnoreLongPollTimeout ? 0 : Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
+        var timeout = Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
         var allowed = p.GetStringArray("allowed_updates");
 
         PollWaiter me;
@@ -227,6 +235,17 @@ public sealed partial class FakeTelegramServer
             {
                 if (allowed is not null)
                     _allowedUpdates = allowed.Count == 0 ? null : [.. allowed];
+                // As the server (process_get_updates_query): the same offset again within 3 s polls for at least 3 s,
+                // and within 0.5 s gets at most one update, so a client retrying in a loop cannot spin it.
+                var now = DateTimeOffset.UtcNow;
+                if (ThrottleRepeatedPolls && offset == _previousPollOffset)
+                {
+                    if (timeout < 3 && now < _previousPollAt + TimeSpan.FromSeconds(3)) timeout = 3;
+                    if (now < _previousPollAt + TimeSpan.FromSeconds(0.5)) limit = 1;
+                }
+                _previousPollOffset = offset;
+                _previousPollAt = now;
+                if (IgnoreLongPollTimeout) timeout = 0;
                 Confirm(offset);
                 // As the server: a long poll keeps waiting from the queue's head when no (or a negative) offset was given.
                 if (offset <= 0) offset = _queue.Count > 0 ? _queue.Min(u => u.Id) : _nextUpdateId;

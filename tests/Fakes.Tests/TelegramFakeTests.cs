@@ -161,6 +161,17 @@ public sealed class TelegramFakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_same_offset_again_within_half_a_second_gets_one_update()
+    {
+        var first = _fake.EnqueueText("one");
+        _fake.EnqueueText("two");
+
+        Assert.Equal(2, (await _bot.GetUpdates(offset: first.UpdateId, cancellationToken: Ct)).Length);
+        // A client that asks again at once (a retry loop) is slowed down by the server, as the real one does.
+        Assert.Equal(first.UpdateId, Assert.Single(await _bot.GetUpdates(offset: first.UpdateId, cancellationToken: Ct)).Id);
+    }
+
+    [Fact]
     public void Update_ids_restart_only_when_no_update_is_pending()
     {
         _fake.EnqueueText("pending");
@@ -176,7 +187,7 @@ public sealed class TelegramFakeTests : IAsyncLifetime
         _fake.EnqueueEditedText(kept.MessageId!.Value, "filtered edit");
         var next = _fake.EnqueueText("next");
 
-        var batch = await _bot.GetUpdates(cancellationToken: Ct);
+        var batch = await _bot.GetUpdates(offset: kept.UpdateId, cancellationToken: Ct);
 
         Assert.Equal([kept.UpdateId, kept.UpdateId + 1], batch.Select(u => u.Id));
         Assert.Equal(next.UpdateId, batch[1].Id);

@@ -131,8 +131,10 @@ public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture)
 
         var parked = Assert.Single(await ParkedAsync(), p => p.UpdateId == poison.UpdateId);
         Assert.Equal("refused", parked.Reason);
-        Assert.Equal(TelegramReceiverFixture.ParkAfter, parked.Attempts);
-        Assert.Equal(TelegramReceiverFixture.ParkAfter, fixture.Faults.Attempts("refused for good"));
+        // At least the set attempts, more when the server's answers held the bystander back (a retry within 0.5 s
+        // gets one update): parking waits until another update has gone through.
+        Assert.InRange(parked.Attempts, TelegramReceiverFixture.ParkAfter, 20);
+        Assert.Equal(parked.Attempts, fixture.Faults.Attempts("refused for good"));
         Assert.Contains("ArgumentException", parked.Error, StringComparison.Ordinal);
         Assert.Contains("\"refused for good\"", parked.Json, StringComparison.Ordinal);
         Assert.Contains($"\"update_id\":{poison.UpdateId}", parked.Json, StringComparison.Ordinal);

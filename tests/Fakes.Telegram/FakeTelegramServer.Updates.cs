@@ -24,6 +24,9 @@ public sealed partial class FakeTelegramServer
     private PollWaiter? _activePoll;
     private DateTimeOffset _lastConflictAt = DateTimeOffset.MinValue;
     private int _droppedByFilter;
+    private int _ignoredOffsets;
+    private long? _previousPollOffset;
+    private DateTimeOffset _previousPollAt = DateTimeOffset.MinValue;
 
     private WebhookConfig? _webhook;
     private CancellationTokenSource? _webhookCts;
@@ -62,6 +65,12 @@ public sealed partial class FakeTelegramServer
     /// <summary>The server answers a second setWebhook within 1 s with 429 "retry after 1". Zero (default) disables the check.</summary>
     public TimeSpan SetWebhookMinInterval { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// The server's guard against clients that poll in a loop (on by default): getUpdates with the same offset as the
+    /// previous call waits at least 3 s when asked for less within 3 s of it, and returns at most one update within 0.5 s.
+    /// </summary>
+    public bool ThrottleRepeatedPolls { get; set; } = true;
+
     /// <summary>getUpdates answers at once, ignoring <c>timeout</c> (a self-hosted Bot API server or proxy that does not long-poll).</summary>
     public bool IgnoreLongPollTimeout { get; set; }
 
@@ -71,6 +80,26 @@ public sealed partial class FakeTelegramServer
         get { lock (_gate) return _nextUpdateId; }
         set { lock (_gate) _nextUpdateId = value; }
     }
+
+    /// <summary>
+    /// What the server does after a week without updates: the next update_id is chosen at random instead of
+    /// sequentially (Bot API, Update.update_id). Only an empty queue restarts, as on the server; returns the new id.
+    /// </summary>
+    public int RestartUpdateIds(int nextUpdateId)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nextUpdateId, 1);
+        lock (_gate)
+        {
+            PurgeExpired();
+            if (_queue.Count > 0)
+                throw new InvalidOperationException($"{_queue.Count} updates are pending: the server restarts update ids only after a week without updates.");
+            _nextUpdateId = nextUpdateId;
+            return nextUpdateId;
+        }
+    }
+
+    /// <summary>getUpdates calls whose positive offset was not an offset of the queue and was ignored (answered from the oldest pending update).</summary>
+    public int IgnoredOffsetCount { get { lock (_gate) return _ignoredOffsets; } }
 
     /// <summary>Updates queued and not yet confirmed (polling) or acknowledged with 2xx (webhook).</summary>
     public int PendingUpdateCount { get { lock (_gate) { PurgeExpired(); return _queue.Count; } } }
@@ -101,6 +130,7 @@ public sealed partial class FakeTelegramServer
         lock (_gate)
         {
             int id;
+            var givenType = update.Select(kv => kv.Key).FirstOrDefault(k => k != "update_id") ?? "unknown";
             if (update["update_id"] is JsonValue v && v.TryGetValue<int>(out var given))
             {
                 id = given;
@@ -108,7 +138,9 @@ public sealed partial class FakeTelegramServer
             }
             else
             {
-                id = _nextUpdateId++;
+                // As the server: an update that allowed_updates excludes is never queued and takes no update_id,
+                // so the ids a poller sees stay consecutive (its result carries the id it would have had).
+                id = IsAllowed(givenType) ? _nextUpdateId++ : _nextUpdateId;
                 // Keep update_id first, like the server's output.
                 var copy = new JsonObject { ["update_id"] = id };
                 foreach (var (k, val) in update.ToList())
@@ -132,13 +164,13 @@ public sealed partial class FakeTelegramServer
                 chatId = RememberChat(chatJson);
             }
 
-            _updateHistory[id] = (JsonObject)update.DeepClone();
             var result = new EnqueuedUpdate(id, chatId, messageId, (JsonObject)update.DeepClone());
             if (!IsAllowed(type))
             {
                 _droppedByFilter++;
                 return result;
             }
+            _updateHistory[id] = (JsonObject)update.DeepClone();
             _queue.Add(new QueuedUpdate(id, update, type, Clock.GetUtcNow()));
             Pulse();
             return result;
@@ -187,7 +219,7 @@ public sealed partial class FakeTelegramServer
     {
         var offset = p.GetLong("offset") ?? 0;
         var limit = (int)Math.Clamp(p.GetLong("limit") ?? 100, 1, 100);
-        var timeout = IgnoreLongPollTimeout ? 0 : Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
+        var timeout = Math.Clamp(p.GetLong("timeout") ?? 0, 0, MaxLongPollTimeoutSeconds);
         var allowed = p.GetStringArray("allowed_updates");
 
         PollWaiter me;
@@ -203,7 +235,20 @@ public sealed partial class FakeTelegramServer
             {
                 if (allowed is not null)
                     _allowedUpdates = allowed.Count == 0 ? null : [.. allowed];
+                // As the server (process_get_updates_query): the same offset again within 3 s polls for at least 3 s,
+                // and within 0.5 s gets at most one update, so a client retrying in a loop cannot spin it.
+                var now = DateTimeOffset.UtcNow;
+                if (ThrottleRepeatedPolls && offset == _previousPollOffset)
+                {
+                    if (timeout < 3 && now < _previousPollAt + TimeSpan.FromSeconds(3)) timeout = 3;
+                    if (now < _previousPollAt + TimeSpan.FromSeconds(0.5)) limit = 1;
+                }
+                _previousPollOffset = offset;
+                _previousPollAt = now;
+                if (IgnoreLongPollTimeout) timeout = 0;
                 Confirm(offset);
+                // As the server: a long poll keeps waiting from the queue's head when no (or a negative) offset was given.
+                if (offset <= 0) offset = _queue.Count > 0 ? _queue.Min(u => u.Id) : _nextUpdateId;
                 _activePoll?.Terminated.TrySetResult(OtherGetUpdatesConflict);
                 _activePoll = null;
                 var batch = Take(limit);
@@ -241,6 +286,9 @@ public sealed partial class FakeTelegramServer
                 }
                 else
                 {
+                    // The server runs the whole query again when a long poll wakes (do_get_updates): the offset is
+                    // checked against the queue as it is now (update ids may have restarted meanwhile).
+                    Confirm(offset);
                     var batch = Take(limit);
                     if (batch.Count > 0 || aborted.IsCancellationRequested || DateTimeOffset.UtcNow >= deadline)
                     {
@@ -273,11 +321,27 @@ public sealed partial class FakeTelegramServer
         throw new BotApiException(409, description);
     }
 
+    /// <summary>
+    /// As the server's update queue (tdlib TQueue::get): a positive offset more than 10 past the next update_id, or
+    /// more than 100,000 before the oldest pending one, is not an offset of this queue (ids restarted at a random
+    /// value after a week without updates, another Bot API server's ids): it is ignored and the answer starts at the
+    /// oldest pending update, so nothing is confirmed unseen. A valid offset confirms every update below it.
+    /// </summary>
+    private bool IsValidOffset(long offset)
+    {
+        var head = _queue.Count > 0 ? _queue.Min(u => u.Id) : _nextUpdateId;
+        return offset <= (long)_nextUpdateId + 10 && offset >= (long)head - 100_000;
+    }
+
     private void Confirm(long offset)
     {
         PurgeExpired();
         var removed = 0;
-        if (offset > 0)
+        if (offset > 0 && !IsValidOffset(offset))
+        {
+            _ignoredOffsets++;
+        }
+        else if (offset > 0)
             removed = _queue.RemoveAll(u => u.Id < offset);
         else if (offset < 0 && _queue.Count > -offset)
         {

@@ -125,6 +125,75 @@ public sealed class TelegramFakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_offset_that_is_not_one_of_the_queue_is_ignored_and_nothing_is_confirmed_unseen()
+    {
+        var old = _fake.EnqueueText("before a quiet week");
+        Assert.Single(await _bot.GetUpdates(cancellationToken: Ct));
+        Assert.Empty(await _bot.GetUpdates(offset: old.UpdateId + 1, cancellationToken: Ct));
+
+        // After a week without updates the server picks the next update_id at random (here far below).
+        Assert.Equal(1000, _fake.RestartUpdateIds(1000));
+        var fresh = _fake.EnqueueText("after the quiet week");
+        Assert.Equal(1000, fresh.UpdateId);
+
+        // The old offset is more than 10 past the queue's tail: ignored, the answer starts at the oldest update.
+        var batch = await _bot.GetUpdates(offset: old.UpdateId + 1, cancellationToken: Ct);
+        Assert.Equal(fresh.UpdateId, Assert.Single(batch).Id);
+        Assert.Equal(1, _fake.IgnoredOffsetCount);
+        Assert.Equal(1, _fake.PendingUpdateCount);
+        // Within 10 of the tail an offset is valid and confirms what is below it.
+        Assert.Empty(await _bot.GetUpdates(offset: fresh.UpdateId + 1, cancellationToken: Ct));
+        Assert.Equal(0, _fake.PendingUpdateCount);
+    }
+
+    [Fact]
+    public async Task An_offset_far_behind_the_queue_is_ignored_too()
+    {
+        var first = _fake.EnqueueText("one");
+        Assert.Empty(await _bot.GetUpdates(offset: first.UpdateId + 1, cancellationToken: Ct));
+        _fake.RestartUpdateIds(first.UpdateId + 200_000);
+        var later = _fake.EnqueueText("two");
+
+        var batch = await _bot.GetUpdates(offset: first.UpdateId + 1, cancellationToken: Ct);
+
+        Assert.Equal(later.UpdateId, Assert.Single(batch).Id);
+        Assert.Equal(1, _fake.IgnoredOffsetCount);
+    }
+
+    [Fact]
+    public async Task The_same_offset_again_within_half_a_second_gets_one_update()
+    {
+        var first = _fake.EnqueueText("one");
+        _fake.EnqueueText("two");
+
+        Assert.Equal(2, (await _bot.GetUpdates(offset: first.UpdateId, cancellationToken: Ct)).Length);
+        // A client that asks again at once (a retry loop) is slowed down by the server, as the real one does.
+        Assert.Equal(first.UpdateId, Assert.Single(await _bot.GetUpdates(offset: first.UpdateId, cancellationToken: Ct)).Id);
+    }
+
+    [Fact]
+    public void Update_ids_restart_only_when_no_update_is_pending()
+    {
+        _fake.EnqueueText("pending");
+
+        Assert.Throws<InvalidOperationException>(() => _fake.RestartUpdateIds(5));
+    }
+
+    [Fact]
+    public async Task An_update_allowed_updates_excludes_takes_no_update_id()
+    {
+        await _bot.GetUpdates(allowedUpdates: [UpdateType.Message], cancellationToken: Ct);
+        var kept = _fake.EnqueueText("kept");
+        _fake.EnqueueEditedText(kept.MessageId!.Value, "filtered edit");
+        var next = _fake.EnqueueText("next");
+
+        var batch = await _bot.GetUpdates(offset: kept.UpdateId, cancellationToken: Ct);
+
+        Assert.Equal([kept.UpdateId, kept.UpdateId + 1], batch.Select(u => u.Id));
+        Assert.Equal(next.UpdateId, batch[1].Id);
+    }
+
+    [Fact]
     public async Task Negative_offset_keeps_only_the_last_updates()
     {
         _fake.EnqueueText("a");

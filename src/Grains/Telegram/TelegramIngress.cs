@@ -42,18 +42,29 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
         LogAccepted(update.Id, message.Type, result.Outcome);
     }
 
-    /// <summary>
-    /// Accepts a getUpdates batch: chats in parallel, each chat's updates in order. Returns the offset to confirm:
-    /// past the whole batch, or the first update that failed (everything before it in every chat is accepted).
-    /// </summary>
-    public async Task<(int NextOffset, Exception? Failure)> AcceptBatchAsync(IReadOnlyList<Update> updates)
+    /// <summary>Why the mapper cannot read <paramref name="update"/>, or null when it can (the mapper is pure, so the answer never changes).</summary>
+    public static Exception? ReadError(Update update)
     {
-        if (updates.Count == 0)
+        try
         {
-            return (0, null);
+            TelegramUpdateMapper.Map(update);
+            return null;
         }
-        var failedAt = int.MaxValue;
-        Exception? failure = null;
+        catch (Exception ex)
+        {
+            return ex;
+        }
+    }
+
+    /// <summary>
+    /// Accepts a getUpdates batch: chats in parallel, each chat's updates in order, a chat stopping at its first
+    /// failure. Returns how many were accepted and the failures (at most one per chat) by update_id; everything
+    /// before the first failure, in every chat, is durable.
+    /// </summary>
+    public async Task<(int Accepted, IReadOnlyList<(Update Update, Exception Error)> Failures)> AcceptBatchAsync(IReadOnlyList<Update> updates)
+    {
+        var failures = new List<(Update Update, Exception Error)>();
+        var accepted = 0;
         var byChat = updates.OrderBy(u => u.Id).GroupBy(ChatKey);
         await Task.WhenAll(byChat.Select(async group =>
         {
@@ -62,22 +73,19 @@ public sealed partial class TelegramIngress(IGrainFactory grains, ILogger<Telegr
                 try
                 {
                     await AcceptAsync(update);
+                    Interlocked.Increment(ref accepted);
                 }
                 catch (Exception ex)
                 {
-                    lock (updates)
+                    lock (failures)
                     {
-                        if (update.Id < failedAt)
-                        {
-                            failedAt = update.Id;
-                            failure = ex;
-                        }
+                        failures.Add((update, ex));
                     }
                     return;
                 }
             }
         }));
-        return failure is null ? (updates.Max(u => u.Id) + 1, null) : (failedAt, failure);
+        return (accepted, [.. failures.OrderBy(f => f.Update.Id)]);
     }
 
     private static long ChatKey(Update u) =>

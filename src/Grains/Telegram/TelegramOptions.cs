@@ -22,6 +22,13 @@ public sealed partial class TelegramOptions
     /// <summary>First wait after a failed poll or a failed hand-off; doubles up to <see cref="PollBackoffMax"/>.</summary>
     public TimeSpan PollBackoff { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan PollBackoffMax { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Least time from one empty getUpdates answer to the next call: a server or proxy that answers at once instead of
+    /// long-polling must not make the poller spin. A real long poll lasts longer and never waits for it.
+    /// </summary>
+    public TimeSpan PollEmptyBackoff { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>An update its chat refuses (a non-transient error) this many times in a row is parked and passed.</summary>
+    public int ParkAfterAttempts { get; init; } = 3;
     /// <summary>How often every silo pokes the poller grain, so it comes back on another silo after a crash.</summary>
     public TimeSpan KeeperInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -93,6 +100,8 @@ public sealed partial class TelegramOptions
             PollBackoff = read.Duration("TELEGRAM_POLL_BACKOFF", TimeSpan.FromSeconds(1)),
             PollBackoffMax = read.Duration("TELEGRAM_POLL_BACKOFF_MAX", TimeSpan.FromSeconds(30)),
             KeeperInterval = read.Duration("TELEGRAM_POLLER_KEEPER_INTERVAL", TimeSpan.FromSeconds(5)),
+            PollEmptyBackoff = read.Duration("TELEGRAM_POLL_EMPTY_BACKOFF", TimeSpan.FromSeconds(1)),
+            ParkAfterAttempts = read.Int("TELEGRAM_PARK_AFTER_ATTEMPTS", 3, 1, 100),
             // Up to 100,000: a self-hosted Bot API server (and the bench's reply loop) has no 30/s flood limit.
             GlobalLimit = read.Int("TELEGRAM_RATE_PER_SECOND", 30, 1, 100_000),
             PrivateChatInterval = read.Duration("TELEGRAM_CHAT_INTERVAL", TimeSpan.FromSeconds(1)),
@@ -113,7 +122,8 @@ public sealed partial class TelegramOptions
         }
         foreach (var (name, value) in new[]
         {
-            ("TELEGRAM_POLL_BACKOFF", options.PollBackoff), ("TELEGRAM_POLLER_KEEPER_INTERVAL", options.KeeperInterval),
+            ("TELEGRAM_POLL_BACKOFF", options.PollBackoff), ("TELEGRAM_POLL_BACKOFF_MAX", options.PollBackoffMax),
+            ("TELEGRAM_POLL_EMPTY_BACKOFF", options.PollEmptyBackoff), ("TELEGRAM_POLLER_KEEPER_INTERVAL", options.KeeperInterval),
             ("TELEGRAM_SEND_TIMEOUT", options.SendTimeout),
         })
         {

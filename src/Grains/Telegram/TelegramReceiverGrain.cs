@@ -37,6 +37,8 @@ public sealed partial class TelegramReceiverGrain(
     TelegramOptions options,
     TelegramClients clients,
     TelegramIngress ingress,
+    TelegramUpdatesClient updates,
+    TelegramReceiverMetrics metrics,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<TelegramReceiverGrain> logger) : Grain, ITelegramReceiverGrain, IDisposable
@@ -47,6 +49,13 @@ public sealed partial class TelegramReceiverGrain(
     private bool _tokenRejected;
     private bool _started;
     private long _completedTicks;
+    // Per activation: a crash only costs an update its attempts so far.
+    private readonly Dictionary<int, Refusal> _refusals = [];
+    // Updates handed off by this activation: a refused update is parked only if others went through since it was
+    // first refused, so a fault that refuses everything (a bug, a bad deploy) holds the offset instead of parking all.
+    private long _accepted;
+    private bool _conflicting;
+    private bool _notFound;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -145,13 +154,25 @@ public sealed partial class TelegramReceiverGrain(
                     await OffTurn(() => client.DeleteWebhook(cancellationToken: ct));
                     LogPollingMode(me.Username, options.PollTimeoutSeconds);
                 }
+                _notFound = false;
                 return true;
             }
             catch (ApiRequestException ex) when (ex.ErrorCode == 401)
             {
+                metrics.Error("unauthorized");
                 _tokenRejected = true;
-                LogTokenRejected(options.ApiUrl.Host);
+                LogTokenRejected("getMe", options.ApiUrl.Host);
                 return false;
+            }
+            catch (RequestException ex) when (!ct.IsCancellationRequested && (ex is ApiRequestException { ErrorCode: 404 } || ex.HttpStatusCode == System.Net.HttpStatusCode.NotFound))
+            {
+                metrics.Error("not_found");
+                if (!_notFound)
+                {
+                    _notFound = true;
+                    LogNotFound(options.ApiUrl.Host, "getMe");
+                }
+                await Task.Delay(options.PollBackoffMax, time, ct);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -164,60 +185,234 @@ public sealed partial class TelegramReceiverGrain(
 
     private async Task PollLoopAsync(CancellationToken ct)
     {
-        var failures = 0;
+        var pollFailures = 0;
+        var handOffFailures = 0;
         while (!ct.IsCancellationRequested)
         {
-            Update[] updates;
+            IReadOnlyList<RawUpdate> batch;
+            var startedAt = time.GetTimestamp();
             try
             {
-                var client = clients.Get();
                 var offset = state.State.Offset;
-                updates = await OffTurn(() => client.GetUpdates(offset == 0 ? null : offset, options.PollLimit, options.PollTimeoutSeconds,
-                    TelegramUpdateMapper.AllowedUpdates, ct));
-                failures = 0;
+                batch = await OffTurn(() => updates.GetUpdatesAsync(offset == 0 ? null : offset, ct));
             }
-            catch (ApiRequestException ex) when (ex.ErrorCode == 401)
+            catch (TelegramPollException ex) when (ex.StatusCode == 401)
             {
+                metrics.Error("unauthorized");
                 _tokenRejected = true;
-                LogTokenRejected(options.ApiUrl.Host);
+                LogTokenRejected("getUpdates", options.ApiUrl.Host);
                 return;
             }
-            catch (ApiRequestException ex) when (ex.ErrorCode == 409)
+            catch (TelegramPollException ex) when (ex.StatusCode == 404)
             {
-                // Another poller (a partition, a second deployment) or a webhook: back off, never fight in a tight loop.
-                failures++;
-                LogConflict(ex.Message);
-                await Task.Delay(Backoff(failures), time, ct);
+                // Not the Bot API answering (the Bot API says 401 for a bad token): a wrong TELEGRAM_API_URL or a proxy's
+                // route. One line, then slow retries, so a fixed route works again without a restart.
+                metrics.Error("not_found");
+                if (!_notFound)
+                {
+                    _notFound = true;
+                    LogNotFound(options.ApiUrl.Host, "getUpdates");
+                }
+                await Task.Delay(options.PollBackoffMax, time, ct);
+                continue;
+            }
+            catch (TelegramPollException ex) when (ex.StatusCode == 409)
+            {
+                // Another getUpdates (a second deployment, a partition) or a webhook set by someone else: back off,
+                // never fight in a tight loop, and never delete another deployment's webhook. Logged once per episode.
+                pollFailures++;
+                metrics.Error("conflict");
+                if (!_conflicting)
+                {
+                    _conflicting = true;
+                    LogConflict(ex.Description);
+                }
+                await Task.Delay(Backoff(pollFailures), time, ct);
                 continue;
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                failures++;
-                LogPollFailed(failures, options.Redact(ex.Message));
-                await Task.Delay(Backoff(failures), time, ct);
+                pollFailures++;
+                metrics.Error("poll_failed");
+                LogPollFailed(pollFailures, options.Redact(ex.Message));
+                var wait = Backoff(pollFailures);
+                await Task.Delay(ex is TelegramPollException { RetryAfter: { } after } && after > wait ? after : wait, time, ct);
                 continue;
             }
-            if (updates.Length == 0)
+            metrics.Poll(batch.Count);
+            if (_conflicting || _notFound)
             {
+                LogPollingAgain();
+                _conflicting = _notFound = false;
+            }
+            pollFailures = 0;
+            if (batch.Count == 0)
+            {
+                // A real long poll comes back empty only after its timeout; one that comes back at once (a server or
+                // proxy that ignores timeout) would make this loop spin a core.
+                var elapsed = time.GetElapsedTime(startedAt);
+                if (elapsed < options.PollEmptyBackoff)
+                {
+                    metrics.EmptyPollWait();
+                    await Task.Delay(options.PollEmptyBackoff - elapsed, time, ct);
+                }
                 continue;
             }
 
-            var (next, failure) = await ingress.AcceptBatchAsync(updates);
-            if (next > state.State.Offset)
+            try
             {
-                // Persisted before the next getUpdates confirms it: a crash in between only redelivers updates the
-                // chat grains already hold, and they dedup by chat + message_id.
-                state.State.Offset = next;
-                await state.WriteStateAsync(ct);
+                var (next, transient, done) = await HandOffAsync(batch, ct);
+                handOffFailures = done ? 0 : handOffFailures + 1;
+                if (transient is not null)
+                {
+                    LogHandOffFailed(transient, next, handOffFailures);
+                }
             }
-            if (failure is not null)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                failures++;
-                LogHandOffFailed(failure, next, failures);
-                await Task.Delay(Backoff(failures), time, ct);
+                // Parking or persisting the offset failed (storage down): nothing moves, the same updates come again.
+                handOffFailures++;
+                metrics.Error("hand_off_transient");
+                LogHandOffFailed(ex, batch[0].Id, handOffFailures);
+            }
+            if (handOffFailures > 0)
+            {
+                await Task.Delay(Backoff(handOffFailures), time, ct);
             }
         }
     }
+
+    /// <summary>
+    /// Parks what cannot be handed off, hands the rest to the chats, and persists the offset: past the batch, or at
+    /// the first update whose chat did not take it. Done when every update of the batch is durable or parked.
+    /// </summary>
+    private async Task<(int Next, Exception? Transient, bool Done)> HandOffAsync(IReadOnlyList<RawUpdate> batch, CancellationToken ct)
+    {
+        NoteIdJump(batch);
+        var park = new List<ParkedUpdate>();
+        var readable = new List<Update>(batch.Count);
+        foreach (var raw in batch)
+        {
+            if (raw.Update is null)
+            {
+                park.Add(Parked(raw, "unreadable", TelegramFailures.Describe(raw.ReadError!), 1));
+            }
+            else if (TelegramIngress.ReadError(raw.Update) is { } readError)
+            {
+                park.Add(Parked(raw, "unreadable", TelegramFailures.Describe(readError), 1));
+            }
+            else if (_refusals.TryGetValue(raw.Id, out var refused) && refused.Attempts >= options.ParkAfterAttempts)
+            {
+                if (_accepted > refused.AcceptedBefore)
+                {
+                    park.Add(Parked(raw, "refused", refused.Error, refused.Attempts));
+                }
+                else
+                {
+                    if (!refused.Held)
+                    {
+                        _refusals[raw.Id] = refused with { Held = true };
+                        LogRefusedEverything(raw.Id, refused.Attempts);
+                    }
+                    readable.Add(raw.Update);
+                }
+            }
+            else
+            {
+                readable.Add(raw.Update);
+            }
+        }
+        if (park.Count > 0)
+        {
+            // Durable before the offset passes them: a crash in between parks them again (same update_id, replaced).
+            await GrainFactory.GetGrain<ITelegramParkedUpdatesGrain>(ITelegramParkedUpdatesGrain.Key).ParkAsync(park);
+            foreach (var parked in park)
+            {
+                metrics.Park(parked.Reason);
+                _refusals.Remove(parked.UpdateId);
+                LogParked(parked.UpdateId, parked.Reason, parked.Attempts, parked.Error);
+            }
+        }
+
+        var acceptedBefore = _accepted;
+        var (accepted, failures) = readable.Count == 0 ? (0, []) : await ingress.AcceptBatchAsync(readable);
+        _accepted += accepted;
+        var next = batch.Max(u => u.Id) + 1;
+        Exception? transient = null;
+        foreach (var (update, error) in failures)
+        {
+            if (TelegramFailures.IsTransient(error))
+            {
+                // Storage or cluster trouble: it will pass by itself, and parking would take good updates out of their chats.
+                metrics.Error("hand_off_transient");
+                transient ??= error;
+                continue;
+            }
+            var refusal = _refusals.TryGetValue(update.Id, out var before)
+                ? before with { Attempts = before.Attempts + 1, Error = TelegramFailures.Describe(error) }
+                : new Refusal(1, TelegramFailures.Describe(error), acceptedBefore, false);
+            _refusals[update.Id] = refusal;
+            var attempts = refusal.Attempts;
+            metrics.Error("hand_off_refused");
+            LogRefused(error, update.Id, attempts, options.ParkAfterAttempts);
+        }
+        if (failures.Count > 0)
+        {
+            next = failures[0].Update.Id;
+        }
+
+        if (next != state.State.Offset)
+        {
+            // Persisted before the next getUpdates confirms it: a crash in between only redelivers updates the chat
+            // grains already hold, and they dedup by chat + message_id. It may go down: after a jump back the old
+            // offset is not one of the server's (see NoteIdJump).
+            state.State.Offset = next;
+            await state.WriteStateAsync(ct);
+        }
+        foreach (var done in _refusals.Keys.Where(id => id < next).ToList())
+        {
+            _refusals.Remove(done);
+        }
+        return (next, transient, failures.Count == 0);
+    }
+
+    /// <summary>
+    /// The Bot API answers getUpdates from the oldest pending update when the offset is not one of its queue's
+    /// (update ids restart at a random value after a week without updates; another Bot API server has other ids), so
+    /// ids below the stored offset are new updates, never to be confirmed unseen. Ids above it mean updates in
+    /// between were confirmed by another client of the bot (or expired). Either is logged once, when it is seen.
+    /// </summary>
+    private void NoteIdJump(IReadOnlyList<RawUpdate> batch)
+    {
+        var expected = state.State.Offset;
+        var first = batch.Min(u => u.Id);
+        if (expected == 0 || first == expected)
+        {
+            return;
+        }
+        if (first < expected)
+        {
+            metrics.IdJump("back");
+            LogIdsWentBack(expected, first);
+        }
+        else
+        {
+            metrics.IdJump("forward");
+            LogIdsSkipped(expected, first);
+        }
+    }
+
+    private sealed record Refusal(int Attempts, string Error, long AcceptedBefore, bool Held);
+
+    private ParkedUpdate Parked(RawUpdate raw, string reason, string error, int attempts) => new()
+    {
+        UpdateId = raw.Id,
+        Json = raw.Json,
+        Reason = reason,
+        Error = options.Redact(error),
+        Attempts = attempts,
+        ParkedAt = time.GetUtcNow(),
+    };
 
     private TimeSpan Backoff(int failures)
     {
@@ -237,8 +432,8 @@ public sealed partial class TelegramReceiverGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Telegram: bot @{Username} receives updates by long polling (timeout {Timeout} s)")]
     private partial void LogPollingMode(string? username, int timeout);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram: getMe answered 401 Unauthorized from {Host}: TELEGRAM_TOKEN is wrong or revoked. Telegram stays off until it is fixed and the service restarted; everything else keeps running")]
-    private partial void LogTokenRejected(string host);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram: {Method} answered 401 Unauthorized from {Host}: TELEGRAM_TOKEN is wrong or revoked. Telegram stays off until it is fixed and the service restarted; everything else keeps running")]
+    private partial void LogTokenRejected(string method, string host);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: start-up call failed (attempt {Attempt}), retrying: {Error}")]
     private partial void LogStartFailed(int attempt, string error);
@@ -246,11 +441,32 @@ public sealed partial class TelegramReceiverGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: getUpdates failed (attempt {Attempt}), retrying: {Error}")]
     private partial void LogPollFailed(int attempt, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: getUpdates conflict, backing off: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: getUpdates answered 409 ({Error}): another process polls with this token, or a webhook is set. Backing off; logged once until polling works again")]
     private partial void LogConflict(string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: handing updates to chats failed; update {UpdateId} and later come again (attempt {Attempt})")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram: {Method} answered 404 Not Found from {Host}: that is not a Bot API server (check TELEGRAM_API_URL; the Bot API answers a wrong TELEGRAM_TOKEN with 401). Retrying slowly; logged once")]
+    private partial void LogNotFound(string host, string method);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Telegram: getUpdates works again")]
+    private partial void LogPollingAgain();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: handing updates to chats failed (storage or cluster); update {UpdateId} and later come again (attempt {Attempt})")]
     private partial void LogHandOffFailed(Exception ex, int updateId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused by its chat (attempt {Attempt}; parked after {ParkAfter})")]
+    private partial void LogRefused(Exception ex, int updateId, int attempt, int parkAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused {Attempts} times, but no other update went through since: not parked (the fault looks like the service's, not the update's); retrying")]
+    private partial void LogRefusedEverything(int updateId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} parked ({Reason} after {Attempts} attempt(s): {Error}); its raw JSON is kept with the parked updates and the poller goes on")]
+    private partial void LogParked(int updateId, string reason, int attempts, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update_id went back from {Expected} to {First}: the Bot API did not know the stored offset (ids restart at random after a week without updates, or TELEGRAM_API_URL is another server); following the new ids, nothing is confirmed unseen")]
+    private partial void LogIdsWentBack(int expected, int first);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update_id jumped from {Expected} to {First}: the updates in between were confirmed by another client of this bot, or expired")]
+    private partial void LogIdsSkipped(int expected, int first);
 }
 
 /// <summary>One per silo: pokes the receiver grain so exactly one exists and it survives a silo loss.</summary>

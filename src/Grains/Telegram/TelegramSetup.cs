@@ -33,6 +33,8 @@ public static class TelegramSetup
         services.AddSingleton<IMessengerGateway, TelegramGateway>();
         services.AddSingleton<IMediaFetcher, TelegramMediaFetcher>();
         services.AddSingleton<TelegramIngress>();
+        services.AddSingleton<TelegramUpdatesClient>();
+        services.AddSingleton(sp => new TelegramReceiverMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         return services;
     }
 

@@ -28,6 +28,9 @@ public sealed partial class ChatGrain
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing the state of chat {ChatId} failed; the change is undone in memory and the caller told")]
     private partial void LogWriteFailed(Exception ex, string chatId);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading the state of chat {ChatId} after a failed write failed too; the activation is dropped")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Re-reading the state of chat {ChatId} after a failed write failed too; the next call or retry reads it first")]
     private partial void LogReadFailed(Exception ex, string chatId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Due work of chat {ChatId} could not be started; trying again shortly")]
+    private partial void LogKickFailed(Exception ex, string chatId);
 }

@@ -21,16 +21,17 @@ public sealed partial class ChatGrain(
     IOptions<ChatOptions> options,
     AiOptions ai,
     [FromKeyedServices(ChatClock.Key)] TimeProvider time,
-    ILogger<ChatGrain> logger) : Grain, IChatGrain, IChatWorkReports
+    ILogger<ChatGrain> logger) : Grain, IChatGrain, IChatWorkReports, IIncomingGrainCallFilter
 {
     private readonly ChatOptions _options = options.Value;
     private ChatBook _book = null!;
     // Work in flight holds a lease, not a flag: a report that is lost (a timed-out grain call, a silo going away)
     // must not stop the chat for good. Past its lease, the work is started again.
     private WorkLease _delivery, _archive, _media, _run;
-    private bool _adoptionChecked, _registeredPending, _archiveTrimUnsaved;
-    private IGrainTimer? _timer;
-    private DateTimeOffset _timerDue = DateTimeOffset.MaxValue, _archiveNotBefore;
+    // _stale: a write failed and storage could not even be read back; memory may hold a change that is not durable.
+    private bool _adoptionChecked, _registeredPending, _archiveTrimUnsaved, _stale;
+    private ChatTimer _timer = null!;
+    private DateTimeOffset _archiveNotBefore;
     private int _archiveFailures;
 
     private ChatState S => state.State;
@@ -42,6 +43,7 @@ public sealed partial class ChatGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _book = NewBook();
+        _timer = new ChatTimer((due, callback) => this.RegisterGrainTimer(callback, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan)), KickOnTimerAsync);
         _registeredPending = _book.HasPendingWork;
         workers.Archive.ReportBacklog(ChatId, S.ArchiveOutbox.Count, false);
         return Task.CompletedTask;
@@ -59,6 +61,16 @@ public sealed partial class ChatGrain(
             await TryPersistAsync();
         }
         await TrackPendingAsync(settle: true);
+    }
+
+    /// <summary>Every call starts from storage again after a write that failed and could not be undone.</summary>
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        if (_stale)
+        {
+            await ReloadAsync();
+        }
+        await context.Invoke();
     }
 
     public ValueTask<Chat?> GetAsync() => ValueTask.FromResult(S.Chat);
@@ -230,19 +242,13 @@ public sealed partial class ChatGrain(
         catch (Exception ex)
         {
             // Nothing of a change that is not durable may stay in memory: a message marked seen here would make
-            // the platform's retry a "duplicate" of something never stored. Back to what storage holds, or, if it
-            // cannot even be read, drop this activation so the next call starts from storage.
+            // the platform's retry a "duplicate" of something never stored. Back to what storage holds; if it
+            // cannot even be read, the next call or the timer reads it first. Either way the timer comes back, so
+            // work that was due (a run, a send) is not left waiting for a call that may never come.
             LogWriteFailed(ex, ChatId);
-            try
-            {
-                await state.ReadStateAsync();
-                _book = NewBook();
-            }
-            catch (Exception readFailure)
-            {
-                LogReadFailed(readFailure, ChatId);
-                DeactivateOnIdle();
-            }
+            _stale = true;
+            await TryReloadAsync();
+            _timer.WaitUntil(time.GetUtcNow() + _book.Retries.Backoff(1), time.GetUtcNow());
             throw;
         }
         workers.Archive.ReportBacklog(ChatId, S.ArchiveOutbox.Count, _archiveFailures > 0);
@@ -251,6 +257,45 @@ public sealed partial class ChatGrain(
         foreach (var change in changes)
         {
             events.Publish(change);
+        }
+    }
+
+    private async Task ReloadAsync()
+    {
+        await state.ReadStateAsync();
+        _book = NewBook();
+        _stale = false;
+        // Unknown after a failed write: the next change registers pending work again (an idempotent write).
+        _registeredPending = false;
+    }
+
+    private async Task TryReloadAsync()
+    {
+        try
+        {
+            await ReloadAsync();
+        }
+        catch (Exception ex)
+        {
+            LogReadFailed(ex, ChatId);
+        }
+    }
+
+    /// <summary>The timer's kick: a failure here has no caller to tell, so it is logged and tried again later.</summary>
+    private async Task KickOnTimerAsync()
+    {
+        try
+        {
+            if (_stale)
+            {
+                await ReloadAsync();
+            }
+            await KickWorkAsync();
+        }
+        catch (Exception ex)
+        {
+            LogKickFailed(ex, ChatId);
+            _timer.WaitUntil(time.GetUtcNow() + _book.Retries.Backoff(2), time.GetUtcNow());
         }
     }
 
@@ -293,16 +338,16 @@ public sealed partial class ChatGrain(
     {
         var now = time.GetUtcNow();
         var lease = now + _options.WorkLease;
-        if (S.ArchiveOutbox.Count > 0 && !Waiting(_archive, now) && !WaitUntil(_archiveNotBefore, now))
+        if (S.ArchiveOutbox.Count > 0 && !_timer.Waiting(_archive, now) && !_timer.WaitUntil(_archiveNotBefore, now))
         {
             var batch = S.ArchiveOutbox.Take(ArchiveWorker.BatchSize).ToArray();
             _archive = workers.Archive.Start(Self, ChatId, batch) ? WorkLease.Start("archive", lease) : default;
         }
-        if (S.MediaQueue.Count > 0 && !Waiting(_media, now) && S.MediaQueue[0] is var job && !WaitUntil(job.NotBefore, now))
+        if (S.MediaQueue.Count > 0 && !_timer.Waiting(_media, now) && S.MediaQueue[0] is var job && !_timer.WaitUntil(job.NotBefore, now))
         {
             _media = workers.Media.Start(Self, ChatId, job, _book.Memory.Find(job.MessageId)) ? WorkLease.Start(job.MessageId, lease) : default;
         }
-        while (S.Outbox.Count > 0 && S.Chat is not null && !Waiting(_delivery, now) && !WaitUntil(S.Outbox[0].NotBefore, now))
+        while (S.Outbox.Count > 0 && S.Chat is not null && !_timer.Waiting(_delivery, now) && !_timer.WaitUntil(S.Outbox[0].NotBefore, now))
         {
             if (_book.Memory.Find(S.Outbox[0].MessageId) is not { } message)
             {
@@ -328,9 +373,9 @@ public sealed partial class ChatGrain(
         }
         else if (_book.Replies.HandBackAt(S) is { } handBackAt)
         {
-            WaitUntil(handBackAt, now);
+            _timer.WaitUntil(handBackAt, now);
         }
-        if (!workers.Replies.Enabled || Waiting(_run, now))
+        if (!workers.Replies.Enabled || _timer.Waiting(_run, now))
         {
             return;
         }
@@ -344,7 +389,7 @@ public sealed partial class ChatGrain(
         switch (_book.Replies.NextRun(S, now, _book.RunDueAt))
         {
             case RunStep.Wait:
-                WaitUntil(_book.RunDueAt, now);
+                _timer.WaitUntil(_book.RunDueAt, now);
                 break;
             case RunStep.Start:
                 var (run, changes) = _book.StartRun(now);
@@ -358,34 +403,5 @@ public sealed partial class ChatGrain(
     {
         var history = ReplyInput.History(S.Recent, run);
         _run = workers.Replies.Start(Self, S.Chat!, run, history, resume) ? WorkLease.Start(run.RunId, time.GetUtcNow() + _options.RunLease) : default;
-    }
-
-    /// <summary>True while <paramref name="lease"/> holds; the timer then wakes the chat when it ends.</summary>
-    private bool Waiting(WorkLease lease, DateTimeOffset now) => lease.Holds(now) && WaitUntil(lease.Until, now);
-
-    /// <summary>
-    /// True when <paramref name="due"/> is still ahead; one timer serves every wait: it wakes at the earliest due
-    /// time and the kick re-arms it.
-    /// </summary>
-    private bool WaitUntil(DateTimeOffset due, DateTimeOffset now)
-    {
-        if (due <= now)
-        {
-            return false;
-        }
-        if (_timer is not null && _timerDue <= due)
-        {
-            return true;
-        }
-        _timer?.Dispose();
-        _timerDue = due;
-        _timer = this.RegisterGrainTimer(() =>
-        {
-            _timer?.Dispose();
-            _timer = null;
-            _timerDue = DateTimeOffset.MaxValue;
-            return KickWorkAsync();
-        }, new GrainTimerCreationOptions(due - now, Timeout.InfiniteTimeSpan));
-        return true;
     }
 }

@@ -14,8 +14,10 @@ namespace MessengerAutoReply.Tests.Faults;
 /// One embedded silo (SQLite grain state in a temp data folder) whose chat storage can be made to fail and
 /// whose completion reports back to the chat grain can be dropped, as a timed-out grain call would lose them.
 /// </summary>
-public sealed class FaultyChatSilo : IAsyncLifetime
+public class FaultyChatSilo : IAsyncLifetime
 {
+    // The silo configuration callback reaches this instance through a static: fixtures deploy one at a time.
+    private static readonly SemaphoreSlim Deploying = new(1, 1);
     private static FaultyChatSilo? _current;
     private readonly TempDir _dataDir = new();
 
@@ -30,7 +32,23 @@ public sealed class FaultyChatSilo : IAsyncLifetime
     /// <summary>Method names of IChatWorkReports whose next call is refused with a TimeoutException, once each.</summary>
     public DroppedReports Drops { get; } = new();
 
+    /// <summary>Settings a variant adds or overrides.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
     public async ValueTask InitializeAsync()
+    {
+        await Deploying.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            await DeployAsync();
+        }
+        finally
+        {
+            Deploying.Release();
+        }
+    }
+
+    private async Task DeployAsync()
     {
         _current = this;
         var settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -41,7 +59,7 @@ public sealed class FaultyChatSilo : IAsyncLifetime
             ["RETRY_BACKOFF_MAX"] = "200ms",
             ["DELIVERY_TIMEOUT"] = "2s",
             ["BREVO_QUEUE_MAX_WAIT"] = "1s",
-        }).Build());
+        }).AddInMemoryCollection(Settings).Build());
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
@@ -63,6 +81,7 @@ public sealed class FaultyChatSilo : IAsyncLifetime
     {
         await Cluster.DisposeAsync();
         _dataDir.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
 
@@ -77,6 +96,11 @@ public sealed class FlakyGrainStorage(IGrainStorage inner) : IGrainStorage
 
     public int FailedWrites => Volatile.Read(ref _failedWrites);
 
+    private int _writes;
+
+    /// <summary>Writes that reached the inner storage (and completed).</summary>
+    public int Writes => Volatile.Read(ref _writes);
+
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -86,7 +110,13 @@ public sealed class FlakyGrainStorage(IGrainStorage inner) : IGrainStorage
             Interlocked.Increment(ref _failedWrites);
             throw new IOException("disk I/O error (injected)");
         }
-        return inner.WriteStateAsync(stateName, grainId, grainState);
+        return WriteAsync(stateName, grainId, grainState);
+    }
+
+    private async Task WriteAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        await inner.WriteStateAsync(stateName, grainId, grainState);
+        Interlocked.Increment(ref _writes);
     }
 
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ClearStateAsync(stateName, grainId, grainState);

@@ -150,6 +150,11 @@ public sealed class ChatBook(string chatId, ChatState state, ChatOptions options
         }
         var events = new List<ChatEvent>(2);
         var next = _retries.Next(state.Outbox[index], result, now);
+        if (result.Sent || result.RetryAfter is not null)
+        {
+            // A 429 counts too: the platform saw the attempt.
+            state.LastSentAt = now;
+        }
         if (result.Sent)
         {
             state.Outbox.RemoveAt(index);

@@ -347,7 +347,8 @@ public sealed partial class ChatGrain(
         {
             _media = workers.Media.Start(Self, ChatId, job, _book.Memory.Find(job.MessageId)) ? WorkLease.Start(job.MessageId, lease) : default;
         }
-        while (S.Outbox.Count > 0 && S.Chat is not null && !_timer.Waiting(_delivery, now) && !_timer.WaitUntil(S.Outbox[0].NotBefore, now))
+        while (S.Outbox.Count > 0 && S.Chat is not null && !_timer.Waiting(_delivery, now) && !_timer.WaitUntil(S.Outbox[0].NotBefore, now)
+            && !_timer.WaitUntil(workers.Delivery.NextSendAt(S.Chat, S.LastSentAt), now))
         {
             if (_book.Memory.Find(S.Outbox[0].MessageId) is not { } message)
             {

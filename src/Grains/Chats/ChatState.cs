@@ -37,6 +37,9 @@ public sealed class ChatState
 
     /// <summary>Customer messages whose run failed: the next run answers them too.</summary>
     [Id(10)] public List<string> Unanswered { get; set; } = [];
+
+    /// <summary>When the chat's last reply went out: the platform's per-chat limit counts from it on any silo (decision 10).</summary>
+    [Id(150)] public DateTimeOffset? LastSentAt { get; set; }
 }
 
 [GenerateSerializer, Immutable, Alias("MessengerAutoReply.AiRun")]

@@ -14,6 +14,10 @@ public sealed class DeliveryWorker(
     /// <summary>The longest text one platform message takes (longer replies are split).</summary>
     public int MaxTextLength(string platform) => gateways.Find(platform)?.MaxTextLength ?? 4096;
 
+    /// <summary>When the next send to <paramref name="chat"/> may start, given its last one (decision 10).</summary>
+    public DateTimeOffset NextSendAt(Chat chat, DateTimeOffset? lastSentAt) =>
+        lastSentAt is { } last && gateways.Find(chat.Platform) is { } gateway ? last + gateway.MinSendInterval(chat) : DateTimeOffset.MinValue;
+
     internal bool Start(IChatWorkReports grain, Chat chat, ChatMessage message) =>
         runner.TryStart(chat.Id, async () =>
         {

@@ -16,5 +16,11 @@ public interface IMessengerGateway
 
     Task<DeliveryResult> SendTextAsync(Chat chat, ChatMessage message, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The least time between two sends to one chat (Telegram: 1 s). The chat keeps its last send time in its state
+    /// and waits this long itself, so the limit holds when the chat moves to another silo (decision 10).
+    /// </summary>
+    TimeSpan MinSendInterval(Chat chat) => TimeSpan.Zero;
+
     Task SendTypingAsync(Chat chat, CancellationToken cancellationToken);
 }

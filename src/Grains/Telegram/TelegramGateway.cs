@@ -20,6 +20,9 @@ public sealed partial class TelegramGateway(
 
     public int MaxTextLength => 4096;
 
+    // Groups have a 20/min window, which the send queue keeps per process; across silos the chat keeps 1 s apart.
+    public TimeSpan MinSendInterval(Chat chat) => options.PrivateChatInterval + options.PacingMargin;
+
     public async Task<DeliveryResult> SendTextAsync(Chat chat, ChatMessage message, CancellationToken cancellationToken)
     {
         if (!long.TryParse(chat.PlatformChatId, NumberStyles.Integer, CultureInfo.InvariantCulture, out var chatId))

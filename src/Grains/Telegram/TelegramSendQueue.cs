@@ -9,7 +9,9 @@ namespace MessengerAutoReply.Telegram;
 /// first place. Windows count a send from its start until its answer came back plus the window, so a request
 /// that reached Telegram late (a slow connection, a busy thread pool) still cannot overrun the limit there.
 /// One send per chat at a time, in arrival order. A 429 blocks only its chat for retry_after;
-/// every other chat keeps flowing. The pacing is per process: several silos each pace on their own.
+/// every other chat keeps flowing. In cluster mode each start also takes a slot reserved from the bot's one
+/// <see cref="ITelegramPaceGrain"/>, so several silos together keep the bot-wide limit (decision 10); the per-chat
+/// limit travels with the chat (its last send time is in its state).
 /// </summary>
 public sealed partial class TelegramSendQueue : IDisposable
 {
@@ -24,12 +26,23 @@ public sealed partial class TelegramSendQueue : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _loop;
+    private readonly Func<int, Task<DateTimeOffset[]>>? _reserve;
+    private readonly Queue<DateTimeOffset> _clusterSlots = new();
+    private bool _reserving;
+    private bool _reserveFailing;
 
     public TelegramSendQueue(TelegramOptions options, TimeProvider time, ILogger<TelegramSendQueue> logger)
+        : this(options, time, logger, null)
+    {
+    }
+
+    /// <param name="reserve">Cluster mode: reserves bot-wide start times (<see cref="ITelegramPaceGrain"/>); null in one process.</param>
+    public TelegramSendQueue(TelegramOptions options, TimeProvider time, ILogger<TelegramSendQueue> logger, Func<int, Task<DateTimeOffset[]>>? reserve)
     {
         _options = options;
         _time = time;
         _logger = logger;
+        _reserve = reserve;
     }
 
     /// <summary>What one attempt produced: a final result, or Telegram's request to wait and try again.</summary>
@@ -128,6 +141,11 @@ public sealed partial class TelegramSendQueue : IDisposable
                 var ready = Max(ChatReady(pace, job.IsGroup, now), globalReady);
                 if (ready <= now)
                 {
+                    if (!TakeClusterSlot(now, out var slotAt))
+                    {
+                        // Every ready job waits for the same bot-wide slot.
+                        return Min(earliest, slotAt);
+                    }
                     _pending.Remove(node);
                     picked = job;
                     return now;
@@ -141,6 +159,74 @@ public sealed partial class TelegramSendQueue : IDisposable
             Prune(now);
         }
         return earliest;
+    }
+
+    /// <summary>A bot-wide slot that has come (cluster mode; always true in one process). Called with the lock held.</summary>
+    private bool TakeClusterSlot(DateTimeOffset now, out DateTimeOffset nextAt)
+    {
+        nextAt = DateTimeOffset.MaxValue;
+        if (_reserve is null)
+        {
+            return true;
+        }
+        // A slot not used soon after its time is gone: using it later could bunch sends up.
+        while (_clusterSlots.Count > 0 && _clusterSlots.Peek() + _options.PacingMargin < now)
+        {
+            _clusterSlots.Dequeue();
+        }
+        if (_clusterSlots.Count > 0 && _clusterSlots.Peek() <= now)
+        {
+            _clusterSlots.Dequeue();
+            return true;
+        }
+        if (_clusterSlots.Count > 0)
+        {
+            nextAt = _clusterSlots.Peek();
+            return false;
+        }
+        if (!_reserving)
+        {
+            _reserving = true;
+            var count = Math.Clamp(_pending.Count, 1, 16);
+            _ = Task.Run(() => ReserveAsync(count));
+        }
+        return false;
+    }
+
+    private async Task ReserveAsync(int count)
+    {
+        DateTimeOffset[] slots;
+        try
+        {
+            slots = await _reserve!(count);
+            if (_reserveFailing)
+            {
+                _reserveFailing = false;
+                LogPaceBack();
+            }
+        }
+        catch (Exception ex)
+        {
+            // The budget's owner cannot be reached (a silo moving it, Redis down): go on at a tenth of the bot-wide
+            // rate, which several silos together stay under, rather than stop sending.
+            if (!_reserveFailing)
+            {
+                _reserveFailing = true;
+                LogPaceUnavailable(ex.GetType().Name);
+            }
+            var now = _time.GetUtcNow();
+            var spacing = (_options.GlobalWindow + _options.PacingMargin) / _options.GlobalLimit * 10;
+            slots = [.. Enumerable.Range(0, count).Select(i => now + spacing * (i + 1))];
+        }
+        lock (_gate)
+        {
+            foreach (var slot in slots)
+            {
+                _clusterSlots.Enqueue(slot);
+            }
+            _reserving = false;
+            PulseLocked();
+        }
     }
 
     private DateTimeOffset ChatReady(ChatPace pace, bool isGroup, DateTimeOffset now)
@@ -259,6 +345,12 @@ public sealed partial class TelegramSendQueue : IDisposable
         public DateTimeOffset BlockedUntil { get; set; } = DateTimeOffset.MinValue;
         public Queue<DateTimeOffset> Sent { get; } = new();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: the bot-wide send budget cannot be reached ({Error}); sending at a tenth of TELEGRAM_RATE_PER_SECOND meanwhile")]
+    private partial void LogPaceUnavailable(string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Telegram: the bot-wide send budget answers again")]
+    private partial void LogPaceBack();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Telegram: 429 for chat {ChatId}, that chat waits {Seconds:0.#} s; others keep flowing")]
     private partial void LogRetryAfter(long chatId, double seconds);

@@ -29,7 +29,14 @@ public static class TelegramSetup
                 },
                 http));
         services.AddSingleton<TelegramClients>();
-        services.AddSingleton<TelegramSendQueue>();
+        // Cluster mode: one bot-wide budget for every silo (decision 10); one process paces on its own.
+        services.AddSingleton(sp => new TelegramSendQueue(
+            options,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TelegramSendQueue>>(),
+            settings.Hosting.ClusterMode
+                ? count => sp.GetRequiredService<IGrainFactory>().GetGrain<ITelegramPaceGrain>(ITelegramPaceGrain.Key).ReserveAsync(count)
+                : null));
         services.AddSingleton<IMessengerGateway, TelegramGateway>();
         services.AddSingleton<IMediaFetcher, TelegramMediaFetcher>();
         services.AddSingleton<TelegramIngress>();

@@ -130,7 +130,11 @@ public sealed class ChatBookTests
         Assert.Equal(0, _state.Outbox[0].Attempts);
         Assert.Equal(Now + TimeSpan.FromSeconds(7), _state.Outbox[0].NotBefore);
 
+        Assert.Equal(Now, _state.LastSentAt);
+        _time.Advance(TimeSpan.FromSeconds(7));
         var sent = book.Delivered(id, DeliveryResult.Success("555"), Now);
+        // The per-chat limit counts from here on whichever silo the chat is next (decision 10).
+        Assert.Equal(Now, _state.LastSentAt);
         Assert.Equal("555", sent[0].Message!.PlatformMessageId);
         Assert.Equal(MessageStatus.Sent, sent[0].Message!.Status);
         Assert.Empty(_state.Outbox);

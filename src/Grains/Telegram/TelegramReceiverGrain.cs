@@ -51,8 +51,9 @@ public sealed partial class TelegramReceiverGrain(
     private long _completedTicks;
     // Per activation: a crash only costs an update its attempts so far.
     private readonly Dictionary<int, Refusal> _refusals = [];
-    // Updates handed off by this activation: a refused update is parked only if others went through since it was
-    // first refused, so a fault that refuses everything (a bug, a bad deploy) holds the offset instead of parking all.
+    // Updates handed off by this activation: a refusal counts towards parking only when other updates went through
+    // since the update's previous refusal (or in the same batch), so a fault that refuses everything (a bug, a bad
+    // deploy) holds the offset instead of parking all, also when it begins or ends while a batch is in flight.
     private long _accepted;
     private bool _conflicting;
     private bool _notFound;
@@ -301,24 +302,17 @@ public sealed partial class TelegramReceiverGrain(
             {
                 park.Add(Parked(raw, "unreadable", TelegramFailures.Describe(readError), 1));
             }
-            else if (_refusals.TryGetValue(raw.Id, out var refused) && refused.Attempts >= options.ParkAfterAttempts)
+            else if (_refusals.TryGetValue(raw.Id, out var refused) && refused.Counted >= options.ParkAfterAttempts)
             {
-                if (_accepted > refused.AcceptedBefore)
-                {
-                    park.Add(Parked(raw, "refused", refused.Error, refused.Attempts));
-                }
-                else
-                {
-                    if (!refused.Held)
-                    {
-                        _refusals[raw.Id] = refused with { Held = true };
-                        LogRefusedEverything(raw.Id, refused.Attempts);
-                    }
-                    readable.Add(raw.Update);
-                }
+                park.Add(Parked(raw, "refused", refused.Error, refused.Attempts));
             }
             else
             {
+                if (refused is { Held: false } && refused.Attempts >= options.ParkAfterAttempts)
+                {
+                    _refusals[raw.Id] = refused with { Held = true };
+                    LogRefusedEverything(raw.Id, refused.Attempts, refused.Attempts - refused.Counted);
+                }
                 readable.Add(raw.Update);
             }
         }
@@ -348,9 +342,12 @@ public sealed partial class TelegramReceiverGrain(
                 transient ??= error;
                 continue;
             }
-            var refusal = _refusals.TryGetValue(update.Id, out var before)
-                ? before with { Attempts = before.Attempts + 1, Error = TelegramFailures.Describe(error) }
-                : new Refusal(1, TelegramFailures.Describe(error), acceptedBefore, false);
+            // Counted when something else was taken since this update's previous refusal (the batches run chats in
+            // parallel, so an update accepted in the same batch counts): the fault then looks like the update's.
+            var previous = _refusals.GetValueOrDefault(update.Id);
+            var counts = _accepted > (previous?.AcceptedAt ?? acceptedBefore);
+            var refusal = new Refusal((previous?.Attempts ?? 0) + 1, (previous?.Counted ?? 0) + (counts ? 1 : 0),
+                TelegramFailures.Describe(error), _accepted, previous?.Held ?? false);
             _refusals[update.Id] = refusal;
             var attempts = refusal.Attempts;
             metrics.Error("hand_off_refused");
@@ -402,7 +399,11 @@ public sealed partial class TelegramReceiverGrain(
         }
     }
 
-    private sealed record Refusal(int Attempts, string Error, long AcceptedBefore, bool Held);
+    /// <param name="Attempts">Every refusal of the update.</param>
+    /// <param name="Counted">The refusals while other updates went through: parked when they reach the set attempts.</param>
+    /// <param name="AcceptedAt">The activation's accepted count after the batch of the last refusal.</param>
+    /// <param name="Held">The "refused, but nothing else went through" warning was logged.</param>
+    private sealed record Refusal(int Attempts, int Counted, string Error, long AcceptedAt, bool Held);
 
     private ParkedUpdate Parked(RawUpdate raw, string reason, string error, int attempts) => new()
     {
@@ -456,8 +457,8 @@ public sealed partial class TelegramReceiverGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused by its chat (attempt {Attempt}; parked after {ParkAfter})")]
     private partial void LogRefused(Exception ex, int updateId, int attempt, int parkAfter);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused {Attempts} times, but no other update went through since: not parked (the fault looks like the service's, not the update's); retrying")]
-    private partial void LogRefusedEverything(int updateId, int attempts);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} was refused {Attempts} times, but no other update went through during {Uncounted} of them: not parked yet (the fault looks like the service's, not the update's); retrying")]
+    private partial void LogRefusedEverything(int updateId, int attempts, int uncounted);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram: update {UpdateId} parked ({Reason} after {Attempts} attempt(s): {Error}); its raw JSON is kept with the parked updates and the poller goes on")]
     private partial void LogParked(int updateId, string reason, int attempts, string? error);

@@ -29,6 +29,16 @@ public sealed class ChatHandOffFaults : IIncomingGrainCallFilter
 
     private Func<Exception>? _all;
 
+    /// <summary>No fault any more (the attempts stay counted): what one test injected must not refuse the next test's updates.</summary>
+    public void HealAll()
+    {
+        lock (_faults)
+        {
+            _faults.Clear();
+            _all = null;
+        }
+    }
+
     public int Attempts(string text)
     {
         lock (_faults) return _attempts.GetValueOrDefault(text);

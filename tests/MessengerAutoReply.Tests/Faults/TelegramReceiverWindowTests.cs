@@ -12,7 +12,11 @@ using static MessengerAutoReply.Tests.Telegram.TelegramTestKit;
 namespace MessengerAutoReply.Tests.Faults;
 
 /// <summary>Issue #13's poller windows: poison updates, transient failures, update_id jumps, empty answers, 404 and 409.</summary>
-public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture) : IClassFixture<TelegramReceiverFixture>
+/// <remarks>
+/// The tests share one fake and one receiver, so each starts on a drained queue and heals its faults when it ends,
+/// pass or fail: an update a failed test left refused would otherwise hold the offset for every test after it.
+/// </remarks>
+public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture) : IClassFixture<TelegramReceiverFixture>, IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -26,6 +30,15 @@ public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture)
         fixture.Service.Grains.GetGrain<ITelegramParkedUpdatesGrain>(ITelegramParkedUpdatesGrain.Key).ListAsync();
 
     private int LinesWith(string text) => fixture.Service.Logs.Lines.Count(l => l.Contains(text, StringComparison.Ordinal));
+
+    public async ValueTask InitializeAsync() => await Fake.WaitForNoPendingUpdatesAsync(cancellationToken: Ct);
+
+    public ValueTask DisposeAsync()
+    {
+        fixture.Faults.HealAll();
+        Fake.IgnoreLongPollTimeout = false;
+        return ValueTask.CompletedTask;
+    }
 
     [Fact]
     public async Task An_update_its_chat_keeps_refusing_is_parked_after_the_set_attempts_and_nothing_behind_it_waits()
@@ -83,16 +96,46 @@ public sealed class TelegramReceiverWindowTests(TelegramReceiverFixture fixture)
     }
 
     [Fact]
+    public async Task When_a_fault_that_refused_everything_ends_a_refusal_beside_the_first_good_update_does_not_park()
+    {
+        var (first, second) = (Fake.CreateUser("Recovering1"), Fake.CreateUser("Recovering2"));
+        var parkedBefore = fixture.Metrics.Parked;
+        fixture.Faults.FailAll(() => new InvalidOperationException("a bug that refuses every message (injected)"));
+        var a = Fake.EnqueueText("refused until the fix 1", from: first);
+        var b = Fake.EnqueueText("refused until the fix 2", from: second);
+        await Eventually.True(() => fixture.Faults.Attempts("refused until the fix 1") >= TelegramReceiverFixture.ParkAfter + 1
+            && fixture.Faults.Attempts("refused until the fix 2") >= TelegramReceiverFixture.ParkAfter + 1, TimeSpan.FromSeconds(30), "refusals past the park threshold");
+
+        // The fix lands while a batch is in flight: the first chat's update goes through, the second's is refused once
+        // more beside it. Its earlier refusals, when nothing went through, are no evidence against it.
+        fixture.Faults.Fail("refused until the fix 2", () => new InvalidOperationException("the last refusal before the fix (injected)"));
+        fixture.Faults.FailAll(null);
+        await WaitForMessageAsync(Api, ChatIdOf(first.Id), Id(a.MessageId), timeout: TimeSpan.FromSeconds(30));
+        var refusedAfter = fixture.Faults.Attempts("refused until the fix 2");
+        // Fetched again twice after the good update went through: a park would have happened on the first fetch.
+        await Eventually.True(() => fixture.Faults.Attempts("refused until the fix 2") >= refusedAfter + 2, TimeSpan.FromSeconds(30), "refusals after the fix");
+        fixture.Faults.Heal("refused until the fix 2");
+
+        await WaitForMessageAsync(Api, ChatIdOf(second.Id), Id(b.MessageId), timeout: TimeSpan.FromSeconds(30));
+        await Fake.WaitForNoPendingUpdatesAsync(cancellationToken: Ct);
+        Assert.Equal(parkedBefore, fixture.Metrics.Parked);
+        Assert.DoesNotContain(await ParkedAsync(), p => p.UpdateId == a.UpdateId || p.UpdateId == b.UpdateId);
+    }
+
+    [Fact]
     public async Task A_transient_failure_is_retried_with_the_offset_held_and_never_parked()
     {
         var user = Fake.CreateUser("Patient");
         fixture.Faults.Fail("storage is down", () => new IOException("disk I/O error (injected)"));
+        // Only the polls from here on can confirm this update: the fake's history also holds earlier tests' polls,
+        // whose offsets are higher than this update_id when one of them restarted the ids lower.
+        var pollsBefore = Fake.CallCount("getUpdates");
         var update = Fake.EnqueueText("storage is down", from: user);
 
         // Well past the park threshold: a transient failure never counts towards it.
         await Eventually.True(() => fixture.Faults.Attempts("storage is down") >= TelegramReceiverFixture.ParkAfter + 3, TimeSpan.FromSeconds(30), "retries while storage is down");
         Assert.Equal(1, Fake.PendingUpdateCount);
-        Assert.True(Fake.CallsTo("getUpdates").All(c => !c.Parameters.TryGetValue("offset", out var o) || long.Parse(o, CultureInfo.InvariantCulture) <= update.UpdateId),
+        Assert.True(Fake.CallsTo("getUpdates").Skip(pollsBefore).All(c => !c.Parameters.TryGetValue("offset", out var o) || long.Parse(o, CultureInfo.InvariantCulture) <= update.UpdateId),
             "the update's offset was confirmed while its chat had not stored it");
 
         fixture.Faults.Heal("storage is down");

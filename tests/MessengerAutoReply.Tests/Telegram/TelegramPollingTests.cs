@@ -19,10 +19,14 @@ public sealed class TelegramPollingFixture : IAsyncLifetime
 
     public TestService Service { get; private set; } = null!;
 
+    /// <summary>The chat grains' storage: a test can hold a chat's write and see the poller wait for it.</summary>
+    public HeldGrainStorage Storage { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         Fake = await FakeTelegramServer.StartAsync(TestContext.Current.CancellationToken);
-        Service = await TestService.StartAsync(_dir.Path, Settings(Fake));
+        Service = await TestService.StartAsync(_dir.Path, Settings(Fake),
+            configure: builder => Storage = HeldGrainStorage.Decorate(builder.Services, StorageNames.Chats));
     }
 
     public async ValueTask DisposeAsync()
@@ -47,7 +51,20 @@ public sealed class TelegramPollingTests(TelegramPollingFixture fixture) : IClas
     public async Task A_text_becomes_a_message_and_its_update_is_confirmed_only_after()
     {
         var user = Fake.CreateUser("Anna", "Petrova", "anna_p");
-        var update = Fake.EnqueueText("Hi! Do you deliver on Sundays?", from: user);
+        fixture.Storage.Hold("chat", ChatIdOf(user.Id));
+        EnqueuedUpdate update;
+        try
+        {
+            update = Fake.EnqueueText("Hi! Do you deliver on Sundays?", from: user);
+            await fixture.Storage.WaitForHeldWriteAsync();
+            // The chat grain is writing the message: until that write is durable, no offset may confirm it.
+            Assert.True(Fake.IsUpdatePending(update.UpdateId), "the update is still unconfirmed at the fake");
+            Assert.DoesNotContain(Fake.CallsTo("getUpdates"), c => Offset(c) > update.UpdateId);
+        }
+        finally
+        {
+            fixture.Storage.Release();
+        }
 
         var message = await WaitForMessageAsync(Api, ChatIdOf(user.Id), Id(update.MessageId));
         Assert.Equal(MessageTypes.Text, message.Type);

@@ -20,13 +20,17 @@ public sealed class TelegramWebhookFixture : IAsyncLifetime
 
     public string Secret { get; private set; } = "";
 
+    /// <summary>The chat grains' storage: a test can hold a chat's write and see the webhook wait for it.</summary>
+    public HeldGrainStorage Storage { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
         Fake = await FakeTelegramServer.StartAsync(TestContext.Current.CancellationToken);
         var port = FreePort.Next();
         Service = await TestService.StartAsync(_dir.Path, Settings(Fake,
             ("SERVER_PORT", port.ToString(CultureInfo.InvariantCulture)),
-            ("TELEGRAM_WEBHOOK_URL", $"http://127.0.0.1:{port}/webhooks/telegram")));
+            ("TELEGRAM_WEBHOOK_URL", $"http://127.0.0.1:{port}/webhooks/telegram")),
+            configure: builder => Storage = HeldGrainStorage.Decorate(builder.Services, StorageNames.Chats));
         var setWebhook = await Fake.WaitForCallAsync("setWebhook", c => c.StatusCode == 200, cancellationToken: TestContext.Current.CancellationToken);
         Secret = setWebhook.Parameters["secret_token"];
     }
@@ -71,7 +75,24 @@ public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClas
     {
         var user = Fake.CreateUser("Lena", "Smirnova");
         var chatId = ChatIdOf(user.Id);
-        var update = Fake.EnqueueText("Hello from the webhook", from: user);
+        fixture.Storage.Hold("chat", chatId);
+        EnqueuedUpdate update;
+        try
+        {
+            update = Fake.EnqueueText("Hello from the webhook", from: user);
+            await fixture.Storage.WaitForHeldWriteAsync();
+            // The chat grain is writing the message now. Another chat's update, delivered in parallel, goes all the
+            // way through meanwhile; this one must still be waiting for its answer.
+            var other = Fake.CreateUser("Bystander");
+            var otherUpdate = Fake.EnqueueText("meanwhile", from: other);
+            await Fake.WaitForAsync(f => f.WebhookAttempts.Any(a => a.UpdateId == otherUpdate.UpdateId && a.StatusCode == 200), cancellationToken: Ct);
+            Assert.DoesNotContain(Fake.WebhookAttempts, a => a.UpdateId == update.UpdateId);
+        }
+        finally
+        {
+            fixture.Storage.Release();
+        }
+        await Fake.WaitForAsync(f => f.WebhookAttempts.Any(a => a.UpdateId == update.UpdateId && a.StatusCode == 200), cancellationToken: Ct);
         var photo = Fake.EnqueuePhoto("and a photo", from: user);
 
         var message = await WaitForMessageAsync(Api, chatId, Id(update.MessageId));

@@ -17,6 +17,12 @@ public interface ITelegramReceiverGrain : IGrainWithStringKey
     public const string Key = "telegram";
 
     Task EnsureAsync();
+
+    /// <summary>
+    /// How many runs of the receiver's timer have finished in this activation: a check that something did not
+    /// happen "since" can wait for the next run instead of a fixed time.
+    /// </summary>
+    Task<long> GetCompletedTicksAsync();
 }
 
 [GenerateSerializer, Alias("MessengerAutoReply.Telegram.TelegramReceiverState")]
@@ -40,6 +46,7 @@ public sealed partial class TelegramReceiverGrain(
     private bool _running;
     private bool _tokenRejected;
     private bool _started;
+    private long _completedTicks;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -53,6 +60,8 @@ public sealed partial class TelegramReceiverGrain(
     }
 
     public Task EnsureAsync() => Task.CompletedTask;
+
+    public Task<long> GetCompletedTicksAsync() => Task.FromResult(_completedTicks);
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -68,6 +77,18 @@ public sealed partial class TelegramReceiverGrain(
     }
 
     private async Task RunAsync(CancellationToken timerToken)
+    {
+        try
+        {
+            await RunOnceAsync(timerToken);
+        }
+        finally
+        {
+            _completedTicks++;
+        }
+    }
+
+    private async Task RunOnceAsync(CancellationToken timerToken)
     {
         if (_running || _tokenRejected || _stop.IsCancellationRequested)
         {

@@ -20,6 +20,10 @@ public sealed class TelegramStartupTests
         await using var service = await TestService.StartAsync(dir.Path, Settings(fake, ("TELEGRAM_TOKEN", "123456789:AAWrongTokenWrongTokenWrongToken")));
 
         await Eventually.True(() => service.Logs.Lines.Any(l => l.Contains("getMe answered 401", StringComparison.Ordinal)), what: "the 401 line");
+        // Two more finished runs of the receiver's timer: one started after the line and ended, and tried nothing.
+        var receiver = service.Grains.GetGrain<ITelegramReceiverGrain>(ITelegramReceiverGrain.Key);
+        var ticks = await receiver.GetCompletedTicksAsync();
+        await Eventually.Get(() => receiver.GetCompletedTicksAsync(), t => t >= ticks + 2, what: "two more runs of the receiver's timer");
         // The fake records what it refused (the call behind the line above is there): getUpdates was never tried
         // with the bad token, nor anything with the good one.
         Assert.Contains(fake.RejectedTokenCalls, m => m.Equals("getMe", StringComparison.OrdinalIgnoreCase));

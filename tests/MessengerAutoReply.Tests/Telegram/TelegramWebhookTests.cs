@@ -58,9 +58,11 @@ public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClas
     [Fact]
     public async Task SetWebhook_carries_the_generated_secret_and_the_update_types()
     {
-        // Once per activation: the receiver's timer keeps ticking but must not set the webhook again.
-        await fixture.Service.Grains.GetGrain<MessengerAutoReply.Telegram.ITelegramReceiverGrain>("telegram").EnsureAsync();
-        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        // Once per activation: the receiver's timer keeps ticking but must not set the webhook again. Two more
+        // finished runs of it mean one started after this point and ended.
+        var receiver = fixture.Service.Grains.GetGrain<MessengerAutoReply.Telegram.ITelegramReceiverGrain>(MessengerAutoReply.Telegram.ITelegramReceiverGrain.Key);
+        var ticks = await receiver.GetCompletedTicksAsync();
+        await Eventually.Get(() => receiver.GetCompletedTicksAsync(), t => t >= ticks + 2, what: "two more runs of the receiver's timer");
         var call = Assert.Single(Fake.CallsTo("setWebhook"));
         Assert.Equal(1, Fake.CallCount("getMe"));
         Assert.Equal($"{fixture.Service.BaseUri}webhooks/telegram", call.Parameters["url"]);

@@ -39,7 +39,7 @@ public class BrevoService : IAsyncLifetime
             ["BREVO_SEND_TIMEOUT"] = "5s",
             ["DELIVERY_TIMEOUT"] = "10s",
         };
-        foreach (var (key, value) in Settings())
+        foreach (var (key, value) in await SettingsAsync())
         {
             settings[key] = value;
         }
@@ -47,7 +47,7 @@ public class BrevoService : IAsyncLifetime
         Fake.WebhookUrl = WebhookUrl;
     }
 
-    protected virtual Dictionary<string, string?> Settings() => [];
+    protected virtual Task<Dictionary<string, string?>> SettingsAsync() => Task.FromResult(new Dictionary<string, string?>());
 
     protected virtual void ConfigureFake(FakeBrevoServer fake)
     {
@@ -57,7 +57,7 @@ public class BrevoService : IAsyncLifetime
     {
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await Service.DisposeAsync();
         await Fake.DisposeAsync();

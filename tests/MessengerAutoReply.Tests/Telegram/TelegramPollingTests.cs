@@ -134,6 +134,37 @@ public sealed class TelegramPollingTests(TelegramPollingFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Video_video_note_sticker_and_GIF_files_are_fetched_and_served()
+    {
+        var user = Fake.CreateUser("Vera");
+        var chatId = ChatIdOf(user.Id);
+        var video = Fake.EnqueueVideo(durationSeconds: 5, caption: "Unboxing", from: user);
+        var videoNote = Fake.EnqueueVideoNote(from: user);
+        var sticker = Fake.EnqueueSticker("🎉", from: user);
+        var gif = Fake.EnqueueAnimation(from: user);
+
+        var all = await WaitForMessagesAsync(Api, chatId, l => l.Count == 4 && l.All(m => m.MediaFileId is not null), "4 messages with their files");
+        foreach (var (update, kind, type, mime) in new[]
+        {
+            (video, "video", "video", "video/mp4"),
+            (videoNote, "video_note", "video_note", "video/mp4"),
+            (sticker, "sticker", "sticker", "image/webp"),
+            (gif, "animation", "video", "video/mp4"),
+        })
+        {
+            var message = all.Single(m => m.PlatformMessageId == Id(update.MessageId));
+            Assert.Equal(type, message.Type);
+            var file = Fake.FileById(update.Update["message"]![kind]!["file_id"]!.GetValue<string>())!;
+            using var media = await Api.GetAsync(new Uri($"/api/media/{message.MediaFileId}", UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.OK, media.StatusCode);
+            Assert.Equal(mime, media.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(file.Content, await media.Content.ReadAsByteArrayAsync(Ct));
+        }
+        Assert.Equal("Unboxing", all.Single(m => m.PlatformMessageId == Id(video.MessageId)).Content);
+        Assert.Equal("GIF", all.Single(m => m.PlatformMessageId == Id(gif.MessageId)).Content);
+    }
+
+    [Fact]
     public async Task A_document_over_20_MB_is_stored_without_its_file()
     {
         var user = Fake.CreateUser("Clara");

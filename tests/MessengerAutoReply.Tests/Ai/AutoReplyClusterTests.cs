@@ -4,32 +4,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 
 namespace MessengerAutoReply.Tests.Ai;
 
-public sealed class AiChatCluster(RedisFixture redis) : ChatCluster(redis)
-{
-    public FakeOpenAIServer OpenAI { get; private set; } = null!;
-
-    protected override async Task<IDictionary<string, string?>> ExtraSettingsAsync()
-    {
-        OpenAI = await FakeOpenAIServer.StartAsync();
-        OpenAI.AcceptAnyModel = true;
-        return new Dictionary<string, string?>
-        {
-            ["OPENAI_API_KEY"] = "sk-fake-test",
-            ["OPENAI_BASE_URL"] = OpenAI.ApiEndpoint.ToString(),
-            ["REPLY_DEBOUNCE_MS"] = "0",
-            ["OPENAI_RETRY_BASE"] = "200ms",
-            ["TYPING_INTERVAL"] = "200ms",
-        };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await OpenAI.DisposeAsync();
-    }
-}
-
-public sealed class AutoReplyClusterTests(AiChatCluster fixture) : IClassFixture<AiChatCluster>
+public sealed class AutoReplyClusterTests(AiChatClusterFixture fixture) : IClassFixture<AiChatClusterFixture>
 {
     [Fact]
     public async Task The_silo_hosting_a_chat_dies_during_a_run_and_the_reply_is_delivered_exactly_once()

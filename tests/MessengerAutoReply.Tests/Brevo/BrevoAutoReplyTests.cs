@@ -12,7 +12,7 @@ public sealed class BrevoAutoReplyTests(BrevoAiFixture brevo) : IClassFixture<Br
     private FakeBrevoServer Fake => brevo.Fake;
 
     private Task<Chat?> ChatOf(FakeBrevoVisitor visitor) =>
-        brevo.Service.Grains.GetGrain<IChatGrain>(BrevoService.ChatIdOf(visitor)).GetAsync().AsTask();
+        brevo.Service.Grains.GetGrain<IChatGrain>(BrevoFixture.ChatIdOf(visitor)).GetAsync().AsTask();
 
     [Fact]
     public async Task The_AI_answers_an_Instagram_customer_never_its_own_echo_and_waits_for_Brevos_budget()
@@ -39,7 +39,7 @@ public sealed class BrevoAutoReplyTests(BrevoAiFixture brevo) : IClassFixture<Br
 
             // The budget is used up (the headers said so): the second customer's answer waits, untold-off.
             Assert.Equal(200, await brevo.DeliverAsync(Fake.BuildVisitorTextFragment(second, "And to Nantes?")));
-            await brevo.WaitForMessagesAsync(BrevoService.ChatIdOf(second),
+            await brevo.WaitForMessagesAsync(BrevoFixture.ChatIdOf(second),
                 m => m.Any(x => !x.IsIncoming && x.Status == MessageStatus.Pending && x.Error?.Contains("rate budget", StringComparison.Ordinal) == true), "the answer waiting for the budget");
             Assert.Empty(Fake.SentTo(second.Id));
 

@@ -6,7 +6,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 namespace MessengerAutoReply.Tests.Brevo;
 
 /// <summary>Service → Brevo: replies through the agent API, its errors and its account-wide rate budget.</summary>
-public sealed class BrevoDeliveryTests(BrevoService brevo) : IClassFixture<BrevoService>
+public sealed class BrevoDeliveryTests(BrevoFixture brevo) : IClassFixture<BrevoFixture>
 {
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 

@@ -15,7 +15,7 @@ namespace MessengerAutoReply.Tests.Brevo;
 /// gateway) and the chats' retry times: a window ends when the test moves the clock, so how fast the machine is
 /// cannot decide whether a send meets a 429, waits in the queue, or is deferred.
 /// </summary>
-public class BrevoRateLimitFixture : BrevoService
+public class BrevoRateLimitFixture : BrevoFixture
 {
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 

@@ -98,9 +98,9 @@ public sealed class BrevoRateLimitTests(BrevoRateLimitFixture brevo) : IClassFix
         {
             var expected = Enumerable.Range(0, 10).Select(n => $"reply {n:00} to {visitor.DisplayedName}");
             Assert.Equal(expected, Fake.SentTo(visitor.Id).Select(s => s.Text));
-            await brevo.AdvanceUntilAsync(async () => (await brevo.MessagesAsync(BrevoService.ChatIdOf(visitor))) is { Count: 10 } m && m.All(x => x.Status == MessageStatus.Sent),
+            await brevo.AdvanceUntilAsync(async () => (await brevo.MessagesAsync(BrevoFixture.ChatIdOf(visitor))) is { Count: 10 } m && m.All(x => x.Status == MessageStatus.Sent),
                 "10 sent replies stored");
-            var stored = await brevo.MessagesAsync(BrevoService.ChatIdOf(visitor));
+            var stored = await brevo.MessagesAsync(BrevoFixture.ChatIdOf(visitor));
             Assert.Equal(Fake.SentTo(visitor.Id).Select(s => s.Id), stored.Select(m => m.PlatformMessageId));
         }
         // Paced by the headers, not by being told off: Brevo never had to answer 429, and 30 sends at 10 per

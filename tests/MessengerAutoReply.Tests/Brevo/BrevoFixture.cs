@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Builder;
 namespace MessengerAutoReply.Tests.Brevo;
 
 /// <summary>The real API host wired to a loopback Brevo fake in both directions; one per test class.</summary>
-public class BrevoService : IAsyncLifetime
+public class BrevoFixture : IAsyncLifetime
 {
     public const string Secret = "brevo-test-secret-0123456789abcdef";
 

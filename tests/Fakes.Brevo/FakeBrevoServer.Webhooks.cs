@@ -27,6 +27,13 @@ public sealed partial class FakeBrevoServer
         }
     }
 
+    /// <summary>
+    /// A visitor id the integrator generated and bound through the widget's user identification: Brevo knows it
+    /// without any webhook having named it.
+    /// </summary>
+    public FakeBrevoVisitor BindVisitor(string visitorId, string displayedName = "Visitor") =>
+        CreateVisitor(source: "widget", displayedName: displayedName, visitorId: visitorId);
+
     /// <summary>Serve <paramref name="bytes"/> from this fake at a loopback URL usable as a File <c>link</c>.</summary>
     public FakeBrevoFile RegisterFile(byte[] bytes, string mimeType, string fileName, int? width = null, int? height = null)
     {

@@ -168,6 +168,22 @@ public sealed partial class FakeTelegramServer
         return EnqueueMessage(new JsonObject { ["video_note"] = FileObject(file, ("length", length), ("duration", durationSeconds)) }, from, chat);
     }
 
+    /// <summary>
+    /// A GIF as Telegram sends it: an MPEG-4 <c>animation</c>, with the same file in <c>document</c> too (the Bot
+    /// API fills both "for backward compatibility").
+    /// </summary>
+    public EnqueuedUpdate EnqueueAnimation(FakeFile? file = null, int durationSeconds = 3, string? caption = null, TelegramUser? from = null, TelegramChat? chat = null)
+    {
+        file ??= AddFile(FakeMp4(), "animations", "mp4", "video/mp4");
+        var content = new JsonObject
+        {
+            ["animation"] = FileObject(file, ("width", 320), ("height", 240), ("duration", durationSeconds), ("file_name", "dance.gif.mp4"), ("mime_type", "video/mp4")),
+            ["document"] = FileObject(file, ("file_name", "dance.gif.mp4"), ("mime_type", "video/mp4")),
+        };
+        if (caption is not null) content["caption"] = caption;
+        return EnqueueMessage(content, from, chat);
+    }
+
     public EnqueuedUpdate EnqueueLocation(double latitude, double longitude, TelegramUser? from = null, TelegramChat? chat = null) =>
         EnqueueMessage(new JsonObject { ["location"] = new JsonObject { ["latitude"] = latitude, ["longitude"] = longitude } }, from, chat);
 

@@ -96,6 +96,12 @@ public sealed partial class FakeTelegramServer
 
     // ---------------------------------------------------------------- files
 
+    /// <summary>A file registered with <see cref="AddFile"/> (or by an Enqueue* helper), by its file_id.</summary>
+    public FakeFile? FileById(string fileId)
+    {
+        lock (_gate) return _filesById.GetValueOrDefault(fileId);
+    }
+
     /// <summary>
     /// Register a downloadable file. <paramref name="declaredSize"/> overrides the reported file_size without
     /// allocating it (e.g. 25 MB to provoke "file is too big").

@@ -104,6 +104,9 @@ public sealed partial class FakeTelegramServer
     /// <summary>Updates queued and not yet confirmed (polling) or acknowledged with 2xx (webhook).</summary>
     public int PendingUpdateCount { get { lock (_gate) { PurgeExpired(); return _queue.Count; } } }
 
+    /// <summary>True while this update is queued: not yet confirmed by a later offset (polling) or acknowledged with 2xx (webhook).</summary>
+    public bool IsUpdatePending(int updateId) { lock (_gate) { PurgeExpired(); return _queue.Exists(u => u.Id == updateId); } }
+
     /// <summary>Updates discarded at enqueue time because allowed_updates excluded their type.</summary>
     public int FilteredUpdateCount { get { lock (_gate) return _droppedByFilter; } }
 

@@ -148,9 +148,12 @@ public sealed class BrevoFakeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Equal("bad_request", (string?)(await ReadObjectAsync(malformed))["code"]);
 
-        _fake.RejectUnknownVisitors = true;
+        // Refused by default: Brevo knows a visitor from a webhook or from the widget's identification only.
         using var unknownVisitor = await SendAsync(SendBody("someone-else", "hi"));
         Assert.Equal("invalid_parameter", (string?)(await ReadObjectAsync(unknownVisitor))["code"]);
+        _fake.BindVisitor("someone-bound");
+        using var bound = await SendAsync(SendBody("someone-bound", "hi"));
+        Assert.Equal(HttpStatusCode.OK, bound.StatusCode);
 
         // The triple form is accepted.
         using var triple = await SendAsync(new JsonObject
@@ -160,12 +163,15 @@ public sealed class BrevoFakeTests : IAsyncLifetime
         });
         Assert.Equal(HttpStatusCode.OK, triple.StatusCode);
         Assert.Equal("X", (string?)(await ReadObjectAsync(triple))["agentName"]);
-        Assert.Single(_fake.SentMessages);
+        Assert.Equal(2, _fake.SentMessages.Count);
     }
 
     [Fact]
     public async Task Rate_limit_answers_429_with_headers_then_recovers_after_reset()
     {
+        // The window runs on a fake clock: a slow machine cannot end it between the sends.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        _fake.TimeProvider = clock;
         _fake.RateLimitPerWindow = 3;
         _fake.RateWindow = TimeSpan.FromSeconds(1);
         var body = SendBody(_fake.CreateVisitor().Id, "hi");
@@ -191,7 +197,7 @@ public sealed class BrevoFakeTests : IAsyncLifetime
         Assert.Equal(3, _fake.SentMessages.Count);
 
         // Honour the reset header the way the adapter must.
-        await Task.Delay(TimeSpan.FromSeconds(reset), Ct);
+        clock.Advance(TimeSpan.FromSeconds(reset));
         using var after = await SendAsync(body);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal("2", Header(after, "x-sib-ratelimit-remaining"));
@@ -211,8 +217,28 @@ public sealed class BrevoFakeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rate_limit_is_off_by_default_without_headers()
+    public async Task The_default_budget_is_Brevos_general_tier_of_100_requests_an_hour()
     {
+        var body = SendBody(_fake.CreateVisitor().Id, "hi");
+        using var first = await SendAsync(body);
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("100", Header(first, "x-sib-ratelimit-limit"));
+        Assert.Equal("99", Header(first, "x-sib-ratelimit-remaining"));
+        Assert.InRange(int.Parse(Header(first, "x-sib-ratelimit-reset"), System.Globalization.CultureInfo.InvariantCulture), 3599, 3600);
+        for (var i = 1; i < 100; i++)
+        {
+            using var ok = await SendAsync(body);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+        using var limited = await SendAsync(body);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal(1, _fake.TooManyRequestsCount);
+    }
+
+    [Fact]
+    public async Task Without_a_budget_on_request_there_are_no_headers()
+    {
+        _fake.RateLimitPerWindow = null;
         var body = SendBody(_fake.CreateVisitor().Id, "hi");
         for (var i = 0; i < 20; i++)
         {

@@ -49,16 +49,20 @@ public sealed class AutoReplyCrashTests
 
         await using var second = ServiceProcess.Start(environment);
         await telegram.WaitForSentMessageAsync(m => m.ChatId == update.ChatId, TimeSpan.FromSeconds(60), Ct);
-        // Let a second delivery (if there were one) happen before counting.
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         client.DefaultRequestHeaders.Add("X-API-Key", TestService.ApiKey);
         var chatId = ChatIds.ForChat(Sources.Telegram, update.ChatId!.Value.ToString());
         var chat = await Eventually.Get(() => client.GetFromJsonAsync<JsonElement>($"/api/chats/{chatId}", Ct),
             c => !c.GetProperty("aiRunning").GetBoolean(), TimeSpan.FromSeconds(30), "run finished");
-        await Task.Delay(1500, Ct);
+        // A chat delivers in order, one message at a time: once a later message is out, a second copy of the
+        // reply (if one were queued) would have gone out before it.
+        using var marker = await client.PostAsJsonAsync("/api/messages", new { chatId, text = "marker", responseMode = "api" }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, marker.StatusCode);
+        await telegram.WaitForSentMessageAsync(m => m.ChatId == update.ChatId && m.Text == "marker", TimeSpan.FromSeconds(30), Ct);
 
         var sent = telegram.SentMessages.Where(m => m.ChatId == update.ChatId).ToList();
-        Assert.Single(sent);
+        Assert.Equal(2, sent.Count);
+        Assert.Equal("marker", sent[1].Text);
         Assert.Contains("Sundays", sent[0].Text);
         Assert.StartsWith("conv_", chat.GetProperty("openAIThreadId").GetString());
     }

@@ -44,9 +44,10 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
         Assert.Contains("m1", replies[0].Content);
         Assert.All(new[] { "m2", "m3", "m4", "m5" }, m => Assert.Contains(m, replies[1].Content));
         Assert.All(replies, r => Assert.Equal(ResponseModes.Ai, r.ResponseMode));
-        await Task.Delay(500, _ct);
+        // Past every quiet period and woken: a third run would be recorded now.
+        await fixture.AssertNoRunAsync(chat);
+        Assert.Equal(2, OpenAI.GetRunCount(conversation));
         Assert.Equal(2, fixture.RepliesTo(chat).Count);
-        Assert.False((await ChatOf(chat)).AiRunning);
     }
 
     [Fact]
@@ -81,12 +82,18 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
     {
         var chat = AutoReplyFixture.NewChat();
         var before = OpenAI.ResponsesCount;
-        await fixture.Say(chat, "hi");
-        await Task.Delay(100, _ct);
-        await fixture.Say(chat, "I'd like");
-        await Task.Delay(100, _ct);
-        await fixture.Say(chat, "to order");
+        var gap = fixture.QuietPeriod / 3;
+        await fixture.SayWithinQuietPeriod(chat, "hi");
+        fixture.Clock.Advance(gap);
+        await fixture.SayWithinQuietPeriod(chat, "I'd like");
+        fixture.Clock.Advance(gap);
+        await fixture.SayWithinQuietPeriod(chat, "to order");
+        // The first message's quiet period is over, the last one's is not: nothing may start yet.
+        fixture.Clock.Advance(fixture.QuietPeriod - gap);
+        await fixture.AssertNoRunAsync(chat, pastQuietPeriod: false);
+        Assert.Equal(before, OpenAI.ResponsesCount);
 
+        fixture.Clock.Advance(gap);
         await Eventually.True(() => fixture.RepliesTo(chat).Count == 1, what: "one reply");
         Assert.Equal(before + 1, OpenAI.ResponsesCount);
         Assert.Contains("to order", fixture.RepliesTo(chat)[0].Content);
@@ -105,8 +112,9 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
             PlatformMessageId = "v1",
             Type = MessageTypes.Voice,
             Media = new MediaRef { Platform = Platforms.Telegram, PlatformFileId = "voice-file-1", UniqueId = "uv1", MimeType = "audio/ogg", DurationSeconds = 3 },
-            Timestamp = DateTimeOffset.UtcNow,
+            Timestamp = fixture.Clock.GetUtcNow(),
         });
+        fixture.Clock.Advance(fixture.QuietPeriod);
 
         await Eventually.True(() => fixture.RepliesTo(chat).Count == 1, what: "voice answered");
         var transcription = OpenAI.Transcriptions.Single(t => t.Bytes.SequenceEqual(ogg));
@@ -135,8 +143,9 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
                 Type = MessageTypes.Image,
                 Content = "Can you fix this?",
                 Media = new MediaRef { Platform = Platforms.Telegram, PlatformFileId = "photo-1", MimeType = "image/png" },
-                Timestamp = DateTimeOffset.UtcNow,
+                Timestamp = fixture.Clock.GetUtcNow(),
             });
+            fixture.Clock.Advance(fixture.QuietPeriod);
             await Eventually.True(() => fixture.RepliesTo(chat).Count == 1, what: "image answered");
         }
         finally
@@ -163,7 +172,7 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
 
         var calls = OpenAI.ResponsesCount;
         await fixture.Say(chat, "still there?");
-        await Task.Delay(1000, _ct);
+        await fixture.AssertNoRunAsync(chat);
         Assert.Equal(calls, OpenAI.ResponsesCount);
         Assert.Equal(2, fixture.RepliesTo(chat).Count);
 
@@ -187,10 +196,11 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
             p => p.GetProperty("items").EnumerateArray().Any(m => m.GetProperty("status").GetString() == "discarded"), TimeSpan.FromSeconds(15), "AI reply kept as discarded");
         var discarded = messages.GetProperty("items").EnumerateArray().Single(m => m.GetProperty("status").GetString() == "discarded");
         Assert.Equal("ai", discarded.GetProperty("responseMode").GetString());
-        await Task.Delay(300, _ct);
-        var sent = fixture.RepliesTo(chat);
-        Assert.Single(sent);
-        Assert.Equal("I'll take this one.", sent[0].Content);
+        // A chat delivers in order, one at a time: once a later message is out, the discarded reply had its chance.
+        using var marker = await fixture.Service.Client.PostAsJsonAsync("/api/messages", new { chatId = chat.ChatId, text = "marker" }, _ct);
+        Assert.Equal(HttpStatusCode.Accepted, marker.StatusCode);
+        await Eventually.True(() => fixture.RepliesTo(chat).Any(m => m.Content == "marker"), what: "the marker delivered");
+        Assert.Equal(["I'll take this one.", "marker"], fixture.RepliesTo(chat).Select(m => m.Content));
     }
 
     [Fact]
@@ -216,7 +226,8 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
             p => p.GetProperty("items")[0].GetProperty("status").GetString() == "unanswered");
         Assert.Equal(received.Message!.Id, messages.GetProperty("items")[0].GetProperty("id").GetString());
         var attempts = OpenAI.CountRequests(FakeOpenAIEndpoint.Responses);
-        await Task.Delay(800, _ct);
+        // No retry storm: past the quiet period and woken, nothing is due until the customer writes again.
+        await fixture.AssertNoRunAsync(chat);
         Assert.Equal(attempts, OpenAI.CountRequests(FakeOpenAIEndpoint.Responses));
 
         OpenAI.ClearFailures();
@@ -233,7 +244,7 @@ public sealed class AutoReplyTests(AutoReplyFixture fixture) : IClassFixture<Aut
         var group = AutoReplyFixture.NewChat(group: true);
         var before = OpenAI.ResponsesCount;
         await fixture.Say(group, "hello group");
-        await Task.Delay(800, _ct);
+        await fixture.AssertNoRunAsync(group);
         Assert.Equal(before, OpenAI.ResponsesCount);
         Assert.Empty(fixture.RepliesTo(group));
     }

@@ -2,24 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
 
 namespace MessengerAutoReply.Tests.Ai;
-
-public sealed class ResumeAfterFixture : AutoReplyFixture
-{
-    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
-
-    protected override Dictionary<string, string?> Settings() => new()
-    {
-        ["AUTO_MODE_RESUME_AFTER"] = "2h",
-        // The chats' clock is frozen here: a quiet period would never end.
-        ["REPLY_DEBOUNCE_MS"] = "0",
-    };
-
-    protected override void Configure(IServiceCollection services) => services.AddKeyedSingleton<TimeProvider>(ChatClock.Key, Clock);
-}
 
 public sealed class ResumeAfterTests(ResumeAfterFixture fixture) : IClassFixture<ResumeAfterFixture>
 {
@@ -35,9 +19,12 @@ public sealed class ResumeAfterTests(ResumeAfterFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.Accepted, human.StatusCode);
         await fixture.Say(chat, "ok, one more question");
         fixture.Clock.Advance(TimeSpan.FromMinutes(119));
-        await Task.Delay(1500, ct);
+        // Woken as the sweep would: a hand-back that were due would happen (and start its run) inside this call.
+        await fixture.Grain(chat).WakeAsync();
+        var chatState = (await fixture.Grain(chat).GetAsync())!;
+        Assert.False(chatState.AutoMode);
+        Assert.False(chatState.AiRunning);
         Assert.Equal(2, fixture.RepliesTo(chat).Count);
-        Assert.False((await fixture.Service.Grains.GetGrain<IChatGrain>(chat.ChatId).GetAsync())!.AutoMode);
 
         fixture.Clock.Advance(TimeSpan.FromMinutes(2));
         await Eventually.True(() => fixture.RepliesTo(chat).Count == 3, TimeSpan.FromSeconds(15), "answered after the hand-back");

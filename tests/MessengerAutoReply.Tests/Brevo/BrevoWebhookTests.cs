@@ -6,7 +6,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 namespace MessengerAutoReply.Tests.Brevo;
 
 /// <summary>Brevo → service: the webhook route, normalization and dedup, against the loopback fake.</summary>
-public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoService>
+public sealed class BrevoWebhookTests(BrevoFixture brevo) : IClassFixture<BrevoFixture>
 {
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 
@@ -14,7 +14,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     public async Task A_text_and_an_image_from_an_Instagram_visitor_are_stored_and_the_image_fetched()
     {
         var visitor = brevo.Fake.CreateVisitor("instagram", "Maria K");
-        var chatId = BrevoService.ChatIdOf(visitor);
+        var chatId = BrevoFixture.ChatIdOf(visitor);
         var jpeg = Enumerable.Range(0, 3000).Select(i => (byte)(i * 7)).ToArray();
         // A JPEG's signature: the media route shows inline only what its bytes confirm (#15).
         jpeg[0] = 0xFF;
@@ -89,7 +89,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     public async Task A_human_agent_writing_in_Brevo_is_an_operator_takeover()
     {
         var visitor = brevo.Fake.CreateVisitor();
-        var chatId = BrevoService.ChatIdOf(visitor);
+        var chatId = BrevoFixture.ChatIdOf(visitor);
         Assert.Equal(200, await brevo.DeliverAsync(brevo.Fake.BuildVisitorTextFragment(visitor, "Can I talk to a person?")));
         Assert.True((await Eventually.Get(() => brevo.ChatAsync(chatId), c => c is not null, what: "chat"))!.AutoMode);
 
@@ -108,7 +108,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     public async Task Brevo_automation_is_stored_as_outgoing_without_a_takeover()
     {
         var visitor = brevo.Fake.CreateVisitor();
-        var chatId = BrevoService.ChatIdOf(visitor);
+        var chatId = BrevoFixture.ChatIdOf(visitor);
         Assert.Equal(200, await brevo.DeliverAsync(brevo.Fake.BuildVisitorTextFragment(visitor, "Hello")));
         var bot = brevo.Fake.NewAgentMessage("Our team answers within a day.");
         bot["isBot"] = true;
@@ -125,7 +125,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     public async Task An_agent_message_with_our_label_is_our_echo_even_before_its_id_is_known()
     {
         var visitor = Fake().CreateVisitor();
-        var chatId = BrevoService.ChatIdOf(visitor);
+        var chatId = BrevoFixture.ChatIdOf(visitor);
         Assert.Equal(200, await brevo.DeliverAsync(Fake().BuildVisitorTextFragment(visitor, "Hello")));
         // An echo overtaking the send's answer: its id is not stored yet, only the label tells it is ours.
         var early = Fake().NewAgentMessage("Hi! How can I help?", Fake().DefaultAgent, receivedFrom: "messenger-autoreply");
@@ -141,7 +141,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
     {
         var visitor = brevo.Fake.CreateVisitor("WhatsApp", "Ana");
         Assert.Equal(200, await brevo.DeliverAsync(brevo.Fake.BuildVisitorTextFragment(visitor, "Olá")));
-        var chat = await Eventually.Get(() => brevo.ChatAsync(BrevoService.ChatIdOf(visitor, "whatsapp")), c => c is not null, what: "whatsapp chat");
+        var chat = await Eventually.Get(() => brevo.ChatAsync(BrevoFixture.ChatIdOf(visitor, "whatsapp")), c => c is not null, what: "whatsapp chat");
         Assert.Equal(("whatsapp", Platforms.Brevo), (chat!.Source, chat.Platform));
     }
 
@@ -151,7 +151,7 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
         var visitor = brevo.Fake.CreateVisitor();
         const string wrong = "not-the-secret-at-all-0123456789";
         var status = await brevo.Fake.DeliverAsync(brevo.Fake.BuildVisitorTextFragment(visitor, "sneaky"),
-            brevo.WebhookUrl.Replace(BrevoService.Secret, wrong, StringComparison.Ordinal), _ct);
+            brevo.WebhookUrl.Replace(BrevoFixture.Secret, wrong, StringComparison.Ordinal), _ct);
         Assert.Equal(404, status);
 
         using var wrongResponse = await Post($"/webhooks/brevo/{wrong}", "{}");
@@ -160,9 +160,9 @@ public sealed class BrevoWebhookTests(BrevoService brevo) : IClassFixture<BrevoS
         Assert.Equal(missingRoute.StatusCode, wrongResponse.StatusCode);
         Assert.Equal("application/problem+json", wrongResponse.Content.Headers.ContentType?.MediaType);
 
-        Assert.Null(await brevo.ChatAsync(BrevoService.ChatIdOf(visitor)));
+        Assert.Null(await brevo.ChatAsync(BrevoFixture.ChatIdOf(visitor)));
         Assert.Contains(brevo.Service.Logs.Lines, l => l.Contains("wrong secret", StringComparison.Ordinal));
-        Assert.DoesNotContain(brevo.Service.Logs.Lines, l => l.Contains(wrong, StringComparison.Ordinal) || l.Contains(BrevoService.Secret, StringComparison.Ordinal));
+        Assert.DoesNotContain(brevo.Service.Logs.Lines, l => l.Contains(wrong, StringComparison.Ordinal) || l.Contains(BrevoFixture.Secret, StringComparison.Ordinal));
     }
 
     [Fact]

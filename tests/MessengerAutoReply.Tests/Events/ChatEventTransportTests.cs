@@ -45,7 +45,7 @@ public sealed class LocalChatEventsTests
 /// Cluster mode's transport on a 3-silo test cluster: an API host's observer registered through
 /// <see cref="IChatEventHostsGrain"/> gets what any silo's <see cref="ClusterChatEventSink"/> publishes, pushed.
 /// </summary>
-public sealed class ClusterChatEventsTests(ChatCluster fixture) : IClassFixture<ChatCluster>
+public sealed class ClusterChatEventsTests(ChatClusterFixture fixture) : IClassFixture<ChatClusterFixture>
 {
     [Fact]
     public async Task Events_published_on_any_silo_are_pushed_to_every_registered_host_in_order()

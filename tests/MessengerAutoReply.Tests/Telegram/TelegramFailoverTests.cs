@@ -5,32 +5,7 @@ using MessengerAutoReply.Tests.Infrastructure;
 
 namespace MessengerAutoReply.Tests.Telegram;
 
-public sealed class TelegramChatCluster(RedisFixture redis) : ChatCluster(redis)
-{
-    public FakeTelegramServer Telegram { get; private set; } = null!;
-
-    protected override bool UseRecordingGateway => false;
-
-    protected override async Task<IDictionary<string, string?>> ExtraSettingsAsync()
-    {
-        Telegram = await FakeTelegramServer.StartAsync();
-        return new Dictionary<string, string?>
-        {
-            ["TELEGRAM_TOKEN"] = Telegram.Token,
-            ["TELEGRAM_API_URL"] = Telegram.BaseUrl,
-            ["TELEGRAM_POLL_TIMEOUT"] = "1s",
-            ["TELEGRAM_POLLER_KEEPER_INTERVAL"] = "500ms",
-        };
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Telegram.DisposeAsync();
-    }
-}
-
-public sealed class TelegramFailoverTests(TelegramChatCluster fixture) : IClassFixture<TelegramChatCluster>
+public sealed class TelegramFailoverTests(TelegramChatClusterFixture fixture) : IClassFixture<TelegramChatClusterFixture>
 {
     [Fact]
     public async Task One_poller_in_the_cluster_and_another_silo_takes_over_when_its_silo_dies()

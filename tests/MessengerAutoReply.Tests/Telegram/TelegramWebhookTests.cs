@@ -9,38 +9,6 @@ using static MessengerAutoReply.Tests.Telegram.TelegramTestKit;
 
 namespace MessengerAutoReply.Tests.Telegram;
 
-/// <summary>One service in webhook mode: the fake POSTs updates to <c>/webhooks/telegram</c>; the secret is generated.</summary>
-public sealed class TelegramWebhookFixture : IAsyncLifetime
-{
-    private readonly TempDir _dir = new();
-
-    public FakeTelegramServer Fake { get; private set; } = null!;
-
-    public TestService Service { get; private set; } = null!;
-
-    public string Secret { get; private set; } = "";
-
-    public async ValueTask InitializeAsync()
-    {
-        Fake = await FakeTelegramServer.StartAsync(TestContext.Current.CancellationToken);
-        var port = FreePort.Next();
-        Service = await TestService.StartAsync(_dir.Path, Settings(Fake,
-            ("SERVER_PORT", port.ToString(CultureInfo.InvariantCulture)),
-            ("TELEGRAM_WEBHOOK_URL", $"http://127.0.0.1:{port}/webhooks/telegram")));
-        var setWebhook = await Fake.WaitForCallAsync("setWebhook", c => c.StatusCode == 200, cancellationToken: TestContext.Current.CancellationToken);
-        Secret = setWebhook.Parameters["secret_token"];
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Service.DisposeAsync();
-        await Fake.DisposeAsync();
-        _dir.Dispose();
-    }
-
-    public string DataDir => _dir.Path;
-}
-
 public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClassFixture<TelegramWebhookFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -73,7 +41,24 @@ public sealed class TelegramWebhookTests(TelegramWebhookFixture fixture) : IClas
     {
         var user = Fake.CreateUser("Lena", "Smirnova");
         var chatId = ChatIdOf(user.Id);
-        var update = Fake.EnqueueText("Hello from the webhook", from: user);
+        fixture.Storage.Hold("chat", chatId);
+        EnqueuedUpdate update;
+        try
+        {
+            update = Fake.EnqueueText("Hello from the webhook", from: user);
+            await fixture.Storage.WaitForHeldWriteAsync();
+            // The chat grain is writing the message now. Another chat's update, delivered in parallel, goes all the
+            // way through meanwhile; this one must still be waiting for its answer.
+            var other = Fake.CreateUser("Bystander");
+            var otherUpdate = Fake.EnqueueText("meanwhile", from: other);
+            await Fake.WaitForAsync(f => f.WebhookAttempts.Any(a => a.UpdateId == otherUpdate.UpdateId && a.StatusCode == 200), cancellationToken: Ct);
+            Assert.DoesNotContain(Fake.WebhookAttempts, a => a.UpdateId == update.UpdateId);
+        }
+        finally
+        {
+            fixture.Storage.Release();
+        }
+        await Fake.WaitForAsync(f => f.WebhookAttempts.Any(a => a.UpdateId == update.UpdateId && a.StatusCode == 200), cancellationToken: Ct);
         var photo = Fake.EnqueuePhoto("and a photo", from: user);
 
         var message = await WaitForMessageAsync(Api, chatId, Id(update.MessageId));

@@ -11,10 +11,10 @@ namespace MessengerAutoReply.Tests.Infrastructure;
 /// A 3-silo Orleans TestingHost cluster with the service's real runtime (Redis grain storage and pending-work
 /// registry on the run's redis-server, memory streams, SQLite archive). Built once per test class.
 /// </summary>
-public class ChatCluster(RedisFixture redis) : IAsyncLifetime
+public class ChatClusterFixture(RedisFixture redis) : IAsyncLifetime
 {
     // Silo configurators are static by nature; tests reach the gateway through this instance.
-    private static readonly AsyncLocal<ChatCluster?> Building = new();
+    private static readonly AsyncLocal<ChatClusterFixture?> Building = new();
     private readonly TempDir _dataDir = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;

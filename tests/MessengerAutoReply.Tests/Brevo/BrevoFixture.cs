@@ -4,11 +4,12 @@ using MessengerAutoReply.Archive;
 using MessengerAutoReply.Chats;
 using MessengerAutoReply.Fakes.Brevo;
 using MessengerAutoReply.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
 
 namespace MessengerAutoReply.Tests.Brevo;
 
 /// <summary>The real API host wired to a loopback Brevo fake in both directions; one per test class.</summary>
-public sealed class BrevoService : IAsyncLifetime
+public class BrevoFixture : IAsyncLifetime
 {
     public const string Secret = "brevo-test-secret-0123456789abcdef";
 
@@ -27,7 +28,8 @@ public sealed class BrevoService : IAsyncLifetime
         var ct = TestContext.Current.CancellationToken;
         Fake = await FakeBrevoServer.StartAsync(ct);
         Fake.EchoDelay = TimeSpan.FromMilliseconds(20);
-        Service = await TestService.StartAsync(_dataDir.Path, new Dictionary<string, string?>
+        ConfigureFake(Fake);
+        var settings = new Dictionary<string, string?>
         {
             ["BREVO_API_KEY"] = Fake.ApiKey,
             ["BREVO_AGENT_ID"] = Fake.AgentId,
@@ -36,15 +38,31 @@ public sealed class BrevoService : IAsyncLifetime
             ["BREVO_QUEUE_MAX_WAIT"] = "1500ms",
             ["BREVO_SEND_TIMEOUT"] = "5s",
             ["DELIVERY_TIMEOUT"] = "10s",
-        });
+        };
+        foreach (var (key, value) in await SettingsAsync())
+        {
+            settings[key] = value;
+        }
+        Service = await TestService.StartAsync(_dataDir.Path, settings, configure: Configure);
         Fake.WebhookUrl = WebhookUrl;
     }
 
-    public async ValueTask DisposeAsync()
+    protected virtual Task<Dictionary<string, string?>> SettingsAsync() => Task.FromResult(new Dictionary<string, string?>());
+
+    protected virtual void ConfigureFake(FakeBrevoServer fake)
+    {
+    }
+
+    protected virtual void Configure(WebApplicationBuilder builder)
+    {
+    }
+
+    public virtual async ValueTask DisposeAsync()
     {
         await Service.DisposeAsync();
         await Fake.DisposeAsync();
         _dataDir.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     public static string ChatIdOf(FakeBrevoVisitor visitor, string source = Sources.Instagram) => ChatIds.ForChat(source, visitor.Id);

@@ -103,6 +103,7 @@ public sealed class SqliteOperatorStore : IOperatorStore
 
     private static void Bind(SqliteCommand command, OperatorAccount account)
     {
+        account = account with { Email = OperatorAccount.NormalizeEmail(account.Email) };
         command.Parameters.AddWithValue("$id", account.Id);
         command.Parameters.AddWithValue("$email", OperatorAccount.NormalizeEmail(account.Email));
         command.Parameters.AddWithValue("$role", account.Role);

@@ -172,6 +172,23 @@ public sealed class OperatorApiTests(OperatorApiFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task A_disabled_operators_open_event_stream_ends_at_the_next_ping_and_cannot_reconnect()
+    {
+        using var admin = await AdminAsync();
+        var email = NewEmail("streamer");
+        var id = (await CreateAsync(admin.Http, email, "agent")).GetProperty("id").GetString();
+        using var agent = await OperatorSession.SignInAsync(Service, email, "agent-password-1");
+        await using var stream = await SseClient.ConnectAsync(agent.Http, "/api/stream", cancellationToken: _ct);
+        Assert.Equal("ping", (await stream.NextAsync(TimeSpan.FromSeconds(10), includePings: true)).Event);
+
+        await OperatorSession.JsonAsync(await admin.Http.PatchAsJsonAsync($"/api/operators/{id}", new { disabled = true }, _ct), HttpStatusCode.OK);
+        // SSE_PING_INTERVAL is 1 s here: the stream ends within a ping or two.
+        await Eventually.True(() => stream.Ended, TimeSpan.FromSeconds(10), what: "the stream ended");
+        using var again = await agent.Http.GetAsync("/api/stream", HttpCompletionOption.ResponseHeadersRead, _ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+    }
+
+    [Fact]
     public async Task A_removed_operator_or_a_role_change_counts_on_the_next_request()
     {
         using var admin = await AdminAsync();

@@ -27,19 +27,34 @@ public sealed class QueryApiKeyAllowed
     public static readonly QueryApiKeyAllowed Instance = new();
 }
 
+/// <summary>What <see cref="ApiKeyChecker.Check"/> found.</summary>
+public enum ApiKeyCheck
+{
+    /// <summary>No key was presented: another scheme (the session cookie) may apply.</summary>
+    Absent,
+    Accepted,
+    Wrong,
+    /// <summary>?apiKey= on a route that does not take it.</summary>
+    NotInQueryHere,
+    /// <summary>The address is over its wrong-key limit (the key was not even compared).</summary>
+    Limited,
+}
+
 /// <summary>
 /// Checks <c>X-API-Key</c> (or <c>?apiKey=</c> on the routes marked <see cref="QueryApiKeyAllowed"/>) against
 /// API_KEY and API_KEY_PREVIOUS. Both sides are hashed first so the comparison takes the same time whatever the
 /// lengths. Wrong keys are logged (without the key) and counted per client address: past the limit the address
-/// gets 429 with Retry-After, for right keys too, until the window passes, so guessing is slow.
+/// gets 429 with Retry-After, for right keys too, until the window passes, so guessing is slow. One instance for
+/// the process: the counts are per address, not per route. <see cref="Operators.ApiKeyAuthenticationHandler"/>
+/// turns the outcome into the identity <c>api</c>.
 /// </summary>
-public sealed partial class ApiKeyFilter : IEndpointFilter, IDisposable
+public sealed partial class ApiKeyChecker : IDisposable
 {
     private readonly byte[][] _accepted;
     private readonly PartitionedRateLimiter<IPAddress> _failures;
-    private readonly ILogger<ApiKeyFilter> _logger;
+    private readonly ILogger<ApiKeyChecker> _logger;
 
-    public ApiKeyFilter(ApiKeyOptions options, ILogger<ApiKeyFilter> logger)
+    public ApiKeyChecker(ApiKeyOptions options, ILogger<ApiKeyChecker> logger)
     {
         _logger = logger;
         _accepted = new[] { options.Key, options.PreviousKey }
@@ -56,9 +71,14 @@ public sealed partial class ApiKeyFilter : IEndpointFilter, IDisposable
 
     public void Dispose() => _failures.Dispose();
 
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>Whether the request presents a key at all (header, or the query on any route).</summary>
+    public static bool Presents(HttpRequest request) =>
+        !string.IsNullOrEmpty(request.Headers["X-API-Key"]) || request.Query.ContainsKey("apiKey");
+
+    /// <summary>Checks the request's key; <paramref name="retryAfter"/> is set for <see cref="ApiKeyCheck.Limited"/> and a wrong key past the limit.</summary>
+    public ApiKeyCheck Check(HttpContext http, out TimeSpan? retryAfter)
     {
-        var http = context.HttpContext;
+        retryAfter = null;
         var request = http.Request;
         var client = http.Connection.RemoteIpAddress ?? IPAddress.None;
         string? presented = request.Headers["X-API-Key"];
@@ -67,21 +87,22 @@ public sealed partial class ApiKeyFilter : IEndpointFilter, IDisposable
         {
             if (http.GetEndpoint()?.Metadata.GetMetadata<QueryApiKeyAllowed>() is null)
             {
-                return Problems.Unauthorized("?apiKey= is accepted only on GET /api/stream and GET /api/media/{id}, where a browser cannot send headers; send the key in the X-API-Key header.");
+                return ApiKeyCheck.NotInQueryHere;
             }
             presented = request.Query["apiKey"];
             fromQuery = true;
         }
         if (string.IsNullOrEmpty(presented))
         {
-            return Problems.Unauthorized("Send the API key in the X-API-Key header (or ?apiKey= on GET /api/stream and GET /api/media/{id}).");
+            return ApiKeyCheck.Absent;
         }
         // An address over its limit is not even checked: a right guess must not stand out from the wrong ones.
         using (var open = _failures.AttemptAcquire(client, 0))
         {
             if (!open.IsAcquired)
             {
-                return TooMany(http, open);
+                retryAfter = RetryAfter(open);
+                return ApiKeyCheck.Limited;
             }
         }
         var actual = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
@@ -90,22 +111,22 @@ public sealed partial class ApiKeyFilter : IEndpointFilter, IDisposable
         {
             match |= CryptographicOperations.FixedTimeEquals(actual, accepted);
         }
-        if (!match)
+        if (match)
         {
-            using var counted = _failures.AttemptAcquire(client);
-            LogWrongKey(client.ToString(), request.Method, request.Path.Value ?? "", fromQuery ? "?apiKey=" : "X-API-Key", counted.IsAcquired);
-            return counted.IsAcquired ? Problems.Unauthorized("The API key is wrong.") : TooMany(http, counted);
+            return ApiKeyCheck.Accepted;
         }
-        return await next(context);
+        using var counted = _failures.AttemptAcquire(client);
+        LogWrongKey(client.ToString(), request.Method, request.Path.Value ?? "", fromQuery ? "?apiKey=" : "X-API-Key", counted.IsAcquired);
+        if (counted.IsAcquired)
+        {
+            return ApiKeyCheck.Wrong;
+        }
+        retryAfter = RetryAfter(counted);
+        return ApiKeyCheck.Limited;
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooMany(HttpContext http, RateLimitLease lease)
-    {
-        var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
-        http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(detail: "Too many wrong API keys from this address; try again later.",
-            statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
-    }
+    private static TimeSpan RetryAfter(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromMinutes(1);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Wrong API key from {Client} on {Method} {Path} (in {Where}); within the failure limit: {WithinLimit}")]
     private partial void LogWrongKey(string client, string method, string path, string where, bool withinLimit);

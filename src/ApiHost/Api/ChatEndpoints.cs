@@ -69,7 +69,7 @@ public static class ChatEndpoints
         });
     }
 
-    private static async Task<IResult> SetAutoMode(string chatId, HttpContext context, IGrainFactory grains)
+    private static async Task<IResult> SetAutoMode(string chatId, HttpContext context, IGrainFactory grains, Operators.AuditTrail audit)
     {
         var (body, problem) = await JsonBody.ReadAsync<AutoModeBody>(context);
         if (problem is not null)
@@ -81,12 +81,17 @@ public static class ChatEndpoints
             return Problems.BadRequest("autoMode is required: true or false.");
         }
         var chat = ChatIds.IsValid(chatId) ? await grains.GetGrain<IChatGrain>(chatId).SetAutoModeAsync(autoMode) : null;
-        return chat is null ? UnknownChat(chatId) : TypedResults.Ok(chat);
+        if (chat is null)
+        {
+            return UnknownChat(chatId);
+        }
+        await audit.RecordAsync(context, MessengerAutoReply.Operators.AuditActions.AutoModeSwitched, chatId: chatId, detail: autoMode ? "on" : "off");
+        return TypedResults.Ok(chat);
     }
 
     internal static IResult UnknownChat(string chatId) => Problems.NotFound($"No chat with id '{chatId}'.");
 
-    private static bool TryPaging(HttpRequest request, out int page, out int perPage, out IResult? problem)
+    internal static bool TryPaging(HttpRequest request, out int page, out int perPage, out IResult? problem)
     {
         problem = null;
         page = 1;
@@ -106,7 +111,7 @@ public static class ChatEndpoints
         return true;
     }
 
-    private static async Task<IResult> FromArchive(Func<Task<IResult>> read)
+    internal static async Task<IResult> FromArchive(Func<Task<IResult>> read)
     {
         try
         {

@@ -14,7 +14,7 @@ public static class MessageEndpoints
         return api;
     }
 
-    private static async Task<IResult> PostMessage(HttpContext context, IGrainFactory grains, GatewayRegistry gateways)
+    private static async Task<IResult> PostMessage(HttpContext context, IGrainFactory grains, GatewayRegistry gateways, Operators.AuditTrail audit)
     {
         var (body, problem) = await JsonBody.ReadAsync<PostMessageBody>(context);
         if (problem is not null)
@@ -103,14 +103,21 @@ public static class MessageEndpoints
         {
             return Problems.BadRequest("Idempotency-Key must be at most 200 characters.");
         }
+        // An operator's message carries the operator's name; the API key's keeps the request's (decision 14).
+        var actor = Operators.Actor.From(context.User);
         var result = await grains.GetGrain<IChatGrain>(chatId).SendAsync(new OutboundRequest
         {
             Chat = address,
             Text = body.Text.Trim(),
-            SenderName = string.IsNullOrWhiteSpace(body.SenderName) ? null : body.SenderName.Trim(),
+            SenderName = actor is { IsOperator: true } ? actor.Name : string.IsNullOrWhiteSpace(body.SenderName) ? null : body.SenderName.Trim(),
             ResponseMode = responseMode,
             DeliveryKey = string.IsNullOrWhiteSpace(idempotencyKey) ? $"api:{Guid.NewGuid():N}" : InputRules.DeliveryKeyFor(idempotencyKey),
         });
+        if (result.Outcome == SendOutcome.Accepted)
+        {
+            await audit.RecordAsync(context, MessengerAutoReply.Operators.AuditActions.MessageSent, chatId: chatId,
+                targetId: result.Messages[0].Id, detail: responseMode);
+        }
         return result.Outcome switch
         {
             SendOutcome.UnknownChat => ChatEndpoints.UnknownChat(chatId),

@@ -1,5 +1,6 @@
 using MessengerAutoReply.ApiHost.Api;
 using MessengerAutoReply.ApiHost.Brevo;
+using MessengerAutoReply.ApiHost.Operators;
 using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
@@ -24,7 +25,12 @@ public static partial class ApiHostApp
             builder.Configuration.AddInMemoryCollection(overrides);
         }
         StreamOptions streamOptions = null!;
-        var settings = ServiceSettings.Load(builder.Configuration, read => streamOptions = ReadStreamOptions(read));
+        LoginOptions login = null!;
+        var settings = ServiceSettings.Load(builder.Configuration, read =>
+        {
+            streamOptions = ReadStreamOptions(read);
+            login = LoginOptions.Read(read);
+        });
         var apiKey = ResolveApiKey(settings);
         var trustedProxies = TrustedProxies.Read(builder.Configuration);
 
@@ -39,6 +45,9 @@ public static partial class ApiHostApp
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // The key ring is kept unencrypted at rest (data folder 0700 / Redis), by decision (docs/decisions.md, #17):
+        // Data Protection's warning about it at every start says nothing new.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         builder.Logging.QuietStartAbort();
 
         builder.WebHost.UseKestrel(o =>
@@ -53,7 +62,7 @@ public static partial class ApiHostApp
             o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase;
         });
         builder.Services.AddValidatedOptions(apiKey);
-        builder.Services.AddSingleton<ApiKeyFilter>();
+        builder.Services.AddOperatorAuth(settings, login);
         builder.Services.AddValidatedOptions(streamOptions);
         builder.Services.AddSingleton<ChatEventHub>();
         var health = builder.Services.AddHealthChecks();
@@ -116,12 +125,19 @@ public static partial class ApiHostApp
         app.UseMiddleware<RequestLog>();
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ConsoleHeaders.Apply });
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.WriteAsync });
 
-        // One filter instance for every route: the wrong-key counts are per client address, not per route.
-        var api = app.MapGroup("/api").AddEndpointFilter(app.Services.GetRequiredService<ApiKeyFilter>());
+        // Every /api route needs the API key or an operator's session (OperatorAuth), except signing in and out.
+        var api = app.MapGroup("/api").RequireAuthorization().AddEndpointFilter(new RequestedWithFilter());
+        api.MapAuth();
+        api.MapOperators();
+        api.MapAudit();
+        api.MapCannedResponses();
         api.MapChats();
         api.MapMessages();
         api.MapStream();

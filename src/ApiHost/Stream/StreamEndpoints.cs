@@ -72,6 +72,12 @@ public static class StreamEndpoints
             }
             if (ping)
             {
+                // An operator disabled (or signed out everywhere) meanwhile loses the stream at the next ping:
+                // the reconnect is refused and the console goes back to its sign-in form.
+                if (!await Operators.OpenSessions.StillValidAsync(context, ct))
+                {
+                    yield break;
+                }
                 yield return new SseItem<string>("", "ping");
                 continue;
             }

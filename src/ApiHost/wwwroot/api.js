@@ -1,4 +1,4 @@
-// REST client for the API host (see the contract: X-API-Key header, problem+json errors).
+// REST client for the API host (see the contract: X-API-Key header or the session cookie, problem+json errors).
 
 export class ApiError extends Error {
   constructor(status, title, detail) {
@@ -16,7 +16,10 @@ export class Api {
   }
 
   async request(method, path, { body, key, raw = false, signal, quiet401 = false } = {}) {
-    const headers = { 'X-API-Key': key ?? this.getKey(), Accept: 'application/json' };
+    // X-Requested-With: a request that changes something under the session cookie needs it (CSRF guard).
+    const headers = { Accept: 'application/json', 'X-Requested-With': 'fetch' };
+    const apiKey = key ?? this.getKey();
+    if (apiKey) headers['X-API-Key'] = apiKey;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
@@ -35,6 +38,20 @@ export class Api {
     if (raw) return res;
     if (res.status === 204) return null;
     return res.json();
+  }
+
+  /** Signs in with email and password: the answer sets the session cookie. */
+  login(email, password) {
+    return this.request('POST', '/api/auth/login', { body: { email, password }, key: '', quiet401: true });
+  }
+
+  logout() {
+    return this.request('POST', '/api/auth/logout', { key: '', quiet401: true });
+  }
+
+  /** Who the session cookie belongs to (401 when there is none). */
+  me() {
+    return this.request('GET', '/api/auth/me', { key: '', quiet401: true });
   }
 
   checkKey(key) {

@@ -9,8 +9,11 @@ const KEY_STORAGE = 'messengerAutoReply.apiKey';
 const CONNECTION_TEXT = { connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', offline: 'Offline' };
 
 let apiKey = '';
+let session = null; // the operator signed in with email and password (GET /api/auth/me), when not by key
 let stream = null;
-const api = new Api(() => apiKey, () => logout('Your API key is no longer accepted. Sign in again.'));
+const signedIn = () => Boolean(apiKey || session);
+const endedText = () => (session ? 'Your session has ended. Sign in again.' : 'Your API key is no longer accepted. Sign in again.');
+const api = new Api(() => apiKey, () => logout(endedText()));
 const list = new ChatList(api, (chat) => openChat(chat));
 const view = new ChatView(api, {
   onChatChanged: (chat) => list.upsert(chat),
@@ -19,39 +22,54 @@ const view = new ChatView(api, {
 
 // ---- login ----------------------------------------------------------------------------------------------
 
-function showLogin(message = '') {
+function showLogin(message = '', field = null) {
   $('#app').hidden = true;
   $('#login').hidden = false;
   const err = $('#login-error');
   err.textContent = message;
   err.hidden = !message;
-  const input = $('#login-key');
-  input.setAttribute('aria-invalid', message ? 'true' : 'false');
-  input.focus();
+  for (const id of ['#login-email', '#login-password', '#login-key']) $(id).setAttribute('aria-invalid', 'false');
+  const invalid = field ? [field] : message && $('#login-email').value ? ['#login-email', '#login-password'] : message ? ['#login-key'] : [];
+  for (const id of invalid) $(id).setAttribute('aria-invalid', 'true');
+  $(invalid[0] ?? '#login-email').focus();
 }
 
-function loginErrorText(e) {
-  if (e.status === 401) return 'That API key was not accepted. Check it and try again.';
+function loginErrorText(e, byKey = true) {
+  if (e.status === 401) return byKey ? 'That API key was not accepted. Check it and try again.' : 'That email and password were not accepted (or the account is disabled).';
+  if (e.status === 429) return e.message;
   if (e.status === 0) return 'The server could not be reached. Check your connection and try again.';
   return `Sign-in failed: ${e.message}`;
 }
 
 $('#login-form').addEventListener('submit', async (e) => {
   e.preventDefault();
+  const email = $('#login-email');
+  const password = $('#login-password');
   const input = $('#login-key');
   const submit = $('#login-submit');
   const key = input.value.trim();
-  if (!key) return showLogin('Enter the API key.');
+  const byPassword = Boolean(email.value.trim() || password.value);
+  if (!byPassword && !key) return showLogin('Enter the API key, or your email and password.', '#login-key');
+  if (byPassword && (!email.value.trim() || !password.value)) {
+    return showLogin('Enter both your email and your password.', email.value.trim() ? '#login-password' : '#login-email');
+  }
   submit.disabled = true;
   submit.textContent = 'Checking…';
   try {
-    await api.checkKey(key);
-    sessionStorage.setItem(KEY_STORAGE, key);
-    input.value = '';
-    start(key);
+    if (byPassword) {
+      await api.login(email.value.trim(), password.value);
+      password.value = '';
+      input.value = '';
+      startSession(await api.me());
+    } else {
+      await api.checkKey(key);
+      sessionStorage.setItem(KEY_STORAGE, key);
+      input.value = '';
+      start(key);
+    }
   } catch (err) {
-    showLogin(loginErrorText(err));
-    input.select();
+    showLogin(loginErrorText(err, !byPassword), byPassword ? '#login-password' : '#login-key');
+    (byPassword ? password : input).select();
   } finally {
     submit.disabled = false;
     submit.textContent = 'Sign in';
@@ -61,10 +79,13 @@ $('#login-form').addEventListener('submit', async (e) => {
 $('#logout').addEventListener('click', () => logout());
 
 function logout(message = '') {
-  if (!apiKey) return; // several requests may fail with 401 at once
+  if (!signedIn()) return; // several requests may fail with 401 at once
+  if (session) api.logout().catch(() => { /* the cookie is refused anyway */ });
   stream?.stop();
   stream = null;
   apiKey = '';
+  session = null;
+  $('#whoami').textContent = '';
   sessionStorage.removeItem(KEY_STORAGE);
   view.close();
   list.clear();
@@ -74,6 +95,12 @@ function logout(message = '') {
 }
 
 // ---- console --------------------------------------------------------------------------------------------
+
+function startSession(me) {
+  session = me;
+  $('#whoami').textContent = `${me.name} · ${me.role}`;
+  start('');
+}
 
 function start(key) {
   clearTimeout(bootRetry);
@@ -116,9 +143,9 @@ async function resync() {
 // (Runs once per close, and closes are already spaced by the stream's backoff.)
 let checkingKey = false;
 async function checkKeyAfterClose() {
-  if (checkingKey || !apiKey) return;
+  if (checkingKey || !signedIn()) return;
   checkingKey = true;
-  try { await api.checkKey(apiKey); } catch (e) { if (e.status === 401) logout('Your API key is no longer accepted. Sign in again.'); }
+  try { if (session) await api.me(); else await api.checkKey(apiKey); } catch (e) { if (e.status === 401) logout(endedText()); }
   finally { checkingKey = false; }
 }
 
@@ -161,7 +188,7 @@ async function openChatById(id) {
       return;
     }
   }
-  if (!apiKey) return;
+  if (!signedIn()) return;
   if (!history.state?.chat) history.replaceState({ chat: id, pushed: false }, '', `#chat=${id}`);
   openChat(chat);
 }
@@ -183,7 +210,7 @@ function closeChat() {
 }
 
 addEventListener('popstate', () => {
-  if (!apiKey) return;
+  if (!signedIn()) return;
   const id = chatIdFromHash();
   if (!id) { if (view.isOpen) closeChat(); }
   else if (view.chat?.id !== id) openChatById(id);
@@ -211,12 +238,22 @@ addEventListener('unhandledrejection', (e) => {
 async function boot() {
   // No key from the address bar: a link carrying the key would leave it in history, bookmarks and screenshots.
   const key = sessionStorage.getItem(KEY_STORAGE);
-  if (!key) return showLogin();
+  if (!key) {
+    // A session cookie (HttpOnly: only the server can say) survives a reload.
+    try {
+      const me = await api.me();
+      if (!signedIn() && me.kind === 'operator') startSession(me);
+      else if (!signedIn()) showLogin();
+    } catch {
+      if (!signedIn()) showLogin();
+    }
+    return;
+  }
   try {
     await api.checkKey(key);
-    if (!apiKey) start(key); // unless the operator signed in by hand meanwhile
+    if (!signedIn()) start(key); // unless the operator signed in by hand meanwhile
   } catch (e) {
-    if (apiKey) return;
+    if (signedIn()) return;
     if (e.status === 401) sessionStorage.removeItem(KEY_STORAGE);
     const down = e.status === 0 || e.status >= 500;
     showLogin(down ? 'The service is not ready (it may be starting). Trying again…' : loginErrorText(e));

@@ -49,8 +49,12 @@ export class Stream {
 
   open() {
     if (this.stopped) return;
-    let url = '/api/stream?apiKey=' + encodeURIComponent(this.key);
-    if (this.lastEventId) url += '&lastEventId=' + encodeURIComponent(this.lastEventId);
+    // With a session the cookie goes along by itself; the API key must be in the query (EventSource sends no headers).
+    const params = new URLSearchParams();
+    if (this.key) params.set('apiKey', this.key);
+    if (this.lastEventId) params.set('lastEventId', this.lastEventId);
+    const query = params.toString();
+    const url = '/api/stream' + (query ? '?' + query : '');
     // Without a last id the server cannot replay what we missed while closed: refetch once we are back.
     const needsResync = this.everOpened && !this.lastEventId;
     const es = new EventSource(url);

@@ -5,6 +5,7 @@ using MessengerAutoReply.Chats;
 using MessengerAutoReply.Delivery;
 using MessengerAutoReply.Events;
 using MessengerAutoReply.Media;
+using MessengerAutoReply.Operators;
 using MessengerAutoReply.Telegram;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -42,6 +43,7 @@ public static class SiloSetup
         services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
+        services.AddOperatorStorage(settings);
         services.AddTelegramChannel(settings);
         services.TryAddSingleton<GatewayRegistry>();
         services.AddBrevo(settings);

@@ -20,13 +20,22 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, TimeProvid
     public const string Chats = "chats";
     public const string Messages = "messages";
     public const string Media = "media";
+    public const string Operators = "operators";
+    public const string Audit = "audit";
+    public const string CannedResponses = "canned_responses";
 
     private const string AuthRule = "@request.auth.id != ''";
     private const string AdminRule = "@request.auth.id != '' && @request.auth.type = 'admin'";
 
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private readonly SemaphoreSlim _workspaceLock = new(1, 1);
+    private volatile bool _workspaceReady;
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _lock.Dispose();
+        _workspaceLock.Dispose();
+    }
     private volatile SchemaInfo? _ready;
     private (DateTimeOffset At, Exception Error)? _lastFailure;
 
@@ -67,6 +76,36 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, TimeProvid
         finally
         {
             _lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The operator workspace's collections (issue #17): <c>operators</c> and <c>audit</c> with every rule null,
+    /// which in PocketBase 0.22 means admins only, so no PocketBase user ever reads a password hash; saved replies
+    /// readable by PocketBase users like the chats. Created on first use, so a PocketBase that is down at start
+    /// only delays sign-in.
+    /// </summary>
+    public async ValueTask EnsureWorkspaceAsync(CancellationToken cancellationToken)
+    {
+        if (_workspaceReady)
+        {
+            return;
+        }
+        await _workspaceLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_workspaceReady)
+            {
+                return;
+            }
+            await EnsureCollectionAsync(OperatorsDefinition(), cancellationToken);
+            await EnsureCollectionAsync(AuditDefinition(), cancellationToken);
+            await EnsureCollectionAsync(CannedResponsesDefinition(), cancellationToken);
+            _workspaceReady = true;
+        }
+        finally
+        {
+            _workspaceLock.Release();
         }
     }
 
@@ -238,6 +277,33 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, TimeProvid
         "CREATE INDEX idx_messages_chatId_timestamp ON messages (chatId, timestamp)",
     ]);
 
+    internal static CollectionDefinition OperatorsDefinition() => new(Operators,
+    [
+        Field.Extra("ops_email", "email", "text"),
+        Field.Extra("ops_name", "name", "text"),
+        Field.Extra("ops_role", "role", "text"),
+        Field.Extra("ops_passwordHash", "passwordHash", "text"),
+        Field.Extra("ops_disabled", "disabled", "bool"),
+        Field.Extra("ops_securityStamp", "securityStamp", "text"),
+    ], ["CREATE UNIQUE INDEX idx_operators_email ON operators (email)"], CollectionRules.AdminOnly);
+
+    internal static CollectionDefinition AuditDefinition() => new(Audit,
+    [
+        Field.Extra("audit_at", "at", "date"),
+        Field.Extra("audit_operatorId", "operatorId", "text"),
+        Field.Extra("audit_operatorName", "operatorName", "text"),
+        Field.Extra("audit_action", "action", "text"),
+        Field.Extra("audit_chatId", "chatId", "text"),
+        Field.Extra("audit_targetId", "targetId", "text"),
+        Field.Extra("audit_detail", "detail", "text"),
+    ], ["CREATE INDEX idx_audit_at ON audit (at)"], CollectionRules.AdminOnly);
+
+    internal static CollectionDefinition CannedResponsesDefinition() => new(CannedResponses,
+    [
+        Field.Extra("canned_shortCode", "shortCode", "text"),
+        Field.Extra("canned_content", "content", "text"),
+    ], ["CREATE UNIQUE INDEX idx_canned_responses_shortCode ON canned_responses (shortCode)"], CollectionRules.ReadByUsers);
+
     private static JsonObject Relation(string collectionId, bool cascadeDelete) => new()
     {
         ["collectionId"] = collectionId,
@@ -264,20 +330,32 @@ public sealed partial class PocketBaseSchema(PocketBaseClient client, TimeProvid
         };
     }
 
-    internal sealed record CollectionDefinition(string Name, IReadOnlyList<Field> Fields, IReadOnlyList<string> Indexes)
+    /// <summary>Who may do what through PocketBase's own API; a null rule is "admins only" in 0.22.</summary>
+    internal sealed record CollectionRules(string? List, string? View, string? Create, string? Update, string? Delete)
     {
-        public JsonObject ToCreateBody() => new()
+        public static readonly CollectionRules Archive = new(AuthRule, AuthRule, AuthRule, AuthRule, AdminRule);
+        public static readonly CollectionRules AdminOnly = new(null, null, null, null, null);
+        public static readonly CollectionRules ReadByUsers = new(AuthRule, AuthRule, null, null, null);
+    }
+
+    internal sealed record CollectionDefinition(string Name, IReadOnlyList<Field> Fields, IReadOnlyList<string> Indexes, CollectionRules? Rules = null)
+    {
+        public JsonObject ToCreateBody()
         {
-            ["name"] = Name,
-            ["type"] = "base",
-            ["schema"] = new JsonArray([.. Fields.Select(f => (JsonNode)f.ToNode())]),
-            ["indexes"] = new JsonArray([.. Indexes.Select(i => (JsonNode)JsonValue.Create(i))]),
-            ["listRule"] = AuthRule,
-            ["viewRule"] = AuthRule,
-            ["createRule"] = AuthRule,
-            ["updateRule"] = AuthRule,
-            ["deleteRule"] = AdminRule,
-        };
+            var rules = Rules ?? CollectionRules.Archive;
+            return new()
+            {
+                ["name"] = Name,
+                ["type"] = "base",
+                ["schema"] = new JsonArray([.. Fields.Select(f => (JsonNode)f.ToNode())]),
+                ["indexes"] = new JsonArray([.. Indexes.Select(i => (JsonNode)JsonValue.Create(i))]),
+                ["listRule"] = rules.List,
+                ["viewRule"] = rules.View,
+                ["createRule"] = rules.Create,
+                ["updateRule"] = rules.Update,
+                ["deleteRule"] = rules.Delete,
+            };
+        }
     }
 
     private sealed record Collection(string Id, JsonArray Schema, IReadOnlyList<string> Indexes)

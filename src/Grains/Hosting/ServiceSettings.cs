@@ -40,6 +40,7 @@ public sealed class ServiceSettings
     /// <summary>Null when TELEGRAM_TOKEN is unset.</summary>
     public required Telegram.TelegramOptions? Telegram { get; init; }
     public required Brevo.BrevoOptions Brevo { get; init; }
+    public required Media.MediaOptions Media { get; init; }
     /// <summary>Null when POCKET_BASE_URL is unset.</summary>
     public required Archive.PocketBase.PocketBaseOptions? PocketBase { get; init; }
     public required IConfiguration Configuration { get; init; }
@@ -109,6 +110,7 @@ public sealed class ServiceSettings
         var telegram = MessengerAutoReply.Telegram.TelegramOptions.Load(read, hosting.DataDir);
         var brevo = MessengerAutoReply.Brevo.BrevoOptions.Load(read, chats.DeliveryTimeout);
         var pocketBase = MessengerAutoReply.Archive.PocketBase.PocketBaseOptions.Read(read);
+        var media = MessengerAutoReply.Media.MediaOptions.Load(read, hosting.DataDir);
         more?.Invoke(read);
         if (read.Errors.Count > 0)
         {
@@ -116,7 +118,7 @@ public sealed class ServiceSettings
         }
         return new ServiceSettings
         {
-            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase,
+            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase, Media = media,
             Configuration = configuration,
         };
     }

@@ -42,6 +42,8 @@ public static class SiloSetup
         services.TryAddSingleton(sp => new ArchiveBacklog(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
+        services.TryAddSingleton(settings.Media);
+        services.TryAddSingleton<MediaDownloads>();
         services.AddTelegramChannel(settings);
         services.TryAddSingleton<GatewayRegistry>();
         services.AddBrevo(settings);

@@ -41,6 +41,8 @@ public sealed class ServiceSettings
     public required Telegram.TelegramOptions? Telegram { get; init; }
     public required Brevo.BrevoOptions Brevo { get; init; }
     public required Media.MediaOptions Media { get; init; }
+    /// <summary>OUTBOUND_ALLOW_PRIVATE and the trusted platform origins (decision 24).</summary>
+    public required Security.OutboundPolicy Outbound { get; init; }
     /// <summary>Null when POCKET_BASE_URL is unset.</summary>
     public required Archive.PocketBase.PocketBaseOptions? PocketBase { get; init; }
     public required IConfiguration Configuration { get; init; }
@@ -111,6 +113,7 @@ public sealed class ServiceSettings
         var brevo = MessengerAutoReply.Brevo.BrevoOptions.Load(read, chats.DeliveryTimeout);
         var pocketBase = MessengerAutoReply.Archive.PocketBase.PocketBaseOptions.Read(read);
         var media = MessengerAutoReply.Media.MediaOptions.Load(read, hosting.DataDir);
+        var outbound = MessengerAutoReply.Security.OutboundPolicy.Read(read);
         more?.Invoke(read);
         if (read.Errors.Count > 0)
         {
@@ -118,7 +121,7 @@ public sealed class ServiceSettings
         }
         return new ServiceSettings
         {
-            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase, Media = media,
+            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase, Media = media, Outbound = outbound,
             Configuration = configuration,
         };
     }

@@ -17,6 +17,11 @@ public sealed class HostingOptions
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
     public IPAddress? AdvertisedIp { get; init; }
+    /// <summary>
+    /// SILO_LISTEN_ANY: silo and gateway ports listen on every interface instead of only SILO_ADVERTISED_IP (for
+    /// NAT, where the advertised address is not one of this machine's). Off: nothing else can reach them.
+    /// </summary>
+    public bool SiloListenAny { get; init; }
     /// <summary>CLUSTER_PROBE_TIMEOUT: how long a silo waits for a probe answer (Orleans default 5 s).</summary>
     public TimeSpan? ProbeTimeout { get; init; }
     /// <summary>CLUSTER_MISSED_PROBES: missed probes before a silo suspects another (Orleans default 3).</summary>
@@ -66,6 +71,7 @@ public sealed class ServiceSettings
             SiloPort = read.Int("SILO_PORT", 11111, 1, 65535),
             GatewayPort = read.Int("GATEWAY_PORT", 30000, 1, 65535),
             AdvertisedIp = ParseIp(read, "SILO_ADVERTISED_IP"),
+            SiloListenAny = read.Bool("SILO_LISTEN_ANY", false),
             ProbeTimeout = read.String("CLUSTER_PROBE_TIMEOUT") is null ? null : read.Duration("CLUSTER_PROBE_TIMEOUT", TimeSpan.FromSeconds(5)),
             MissedProbesLimit = read.String("CLUSTER_MISSED_PROBES") is null ? null : read.Int("CLUSTER_MISSED_PROBES", 3, 1, 10),
             DeathVotes = read.String("CLUSTER_DEATH_VOTES") is null ? null : read.Int("CLUSTER_DEATH_VOTES", 2, 1, 10),

@@ -254,7 +254,7 @@ public sealed partial class FakeTelegramServer
         foreach (var (k, v) in extra) o[k] = v;
         o["file_id"] = file.FileId;
         o["file_unique_id"] = file.FileUniqueId;
-        o["file_size"] = file.FileSize;
+        if (!file.SizeOmitted) o["file_size"] = file.FileSize;
         return o;
     }
 

@@ -5,6 +5,7 @@ using MessengerAutoReply.ApiHost.Stream;
 using MessengerAutoReply.ApiHost.Telegram;
 using MessengerAutoReply.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Configuration;
 using StackExchange.Redis;
@@ -25,14 +26,18 @@ public static partial class ApiHostApp
             builder.Configuration.AddInMemoryCollection(overrides);
         }
         StreamOptions streamOptions = null!;
+        ApiKeyOptions keySettings = null!;
+        ForwardedHeadersOptions? trustedProxies = null;
         LoginOptions login = null!;
+        // One pass: every bad variable of the API host is one line of the same start (ServiceSettings.Load).
         var settings = ServiceSettings.Load(builder.Configuration, read =>
         {
             streamOptions = ReadStreamOptions(read);
+            keySettings = ReadApiKey(read);
+            trustedProxies = TrustedProxies.Read(read);
             login = LoginOptions.Read(read);
         });
-        var apiKey = ResolveApiKey(settings);
-        var trustedProxies = TrustedProxies.Read(builder.Configuration);
+        var apiKey = ResolveApiKey(settings, keySettings);
 
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -150,9 +155,9 @@ public static partial class ApiHostApp
         return app;
     }
 
-    private static ApiKeyOptions ResolveApiKey(ServiceSettings settings)
+    /// <summary>The API key settings as configured; <see cref="ResolveApiKey"/> generates the key when none is set.</summary>
+    private static ApiKeyOptions ReadApiKey(SettingsReader read)
     {
-        var read = new SettingsReader(settings.Configuration);
         var configured = read.String("API_KEY");
         var previous = read.String("API_KEY_PREVIOUS");
         var limit = read.Int("API_KEY_FAILURE_LIMIT", 10, 1, 1_000_000);
@@ -161,19 +166,20 @@ public static partial class ApiHostApp
         {
             read.Error("API_KEY_FAILURE_WINDOW", "must be greater than zero");
         }
-        if (read.Errors.Count > 0)
+        return new ApiKeyOptions { Key = configured ?? "", PreviousKey = previous, FailureLimit = limit, FailureWindow = window };
+    }
+
+    private static ApiKeyOptions ResolveApiKey(ServiceSettings settings, ApiKeyOptions configured)
+    {
+        if (configured.Key.Length > 0)
         {
-            throw new InvalidSettingsException(read.Errors);
-        }
-        if (configured is not null)
-        {
-            return new ApiKeyOptions { Key = configured, PreviousKey = previous, FailureLimit = limit, FailureWindow = window };
+            return configured;
         }
         var (key, generated) = PersistedSecret.GetOrCreate(settings.Hosting.DataDir, "api-key");
         return new ApiKeyOptions
         {
-            Key = key, PreviousKey = previous, Generated = generated, StoredAt = Path.Combine(settings.Hosting.DataDir, "api-key"),
-            FailureLimit = limit, FailureWindow = window,
+            Key = key, PreviousKey = configured.PreviousKey, Generated = generated, StoredAt = Path.Combine(settings.Hosting.DataDir, "api-key"),
+            FailureLimit = configured.FailureLimit, FailureWindow = configured.FailureWindow,
         };
     }
 

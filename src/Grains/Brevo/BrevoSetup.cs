@@ -56,8 +56,7 @@ public static class BrevoSetup
         // Downloads are GETs: the standard pipeline's retries of 5xx/429/timeouts are safe.
         // Attachment links come from the webhook body, so from whoever knows its URL: the outbound policy
         // checks every connection (redirects included) and a refused target is never retried.
-        var outbound = OutboundPolicy.Load(settings.Configuration);
-        services.TryAddSingleton(outbound);
+        services.TryAddSingleton(settings.Outbound);
         services.AddHttpClient(BrevoMediaFetcher.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => GuardedHttpHandler.Create(sp.GetRequiredService<OutboundPolicy>()))
             .AddStandardResilienceHandler(o =>

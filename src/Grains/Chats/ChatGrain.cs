@@ -31,6 +31,7 @@ public sealed partial class ChatGrain(
     // _stale: a write failed and storage could not even be read back; memory may hold a change that is not durable.
     private bool _adoptionChecked, _registeredPending, _archiveTrimUnsaved, _stale;
     private ChatTimer _timer = null!;
+    private readonly Dictionary<string, DeliveryResult> _sentUnsaved = [];
     private DateTimeOffset _archiveNotBefore;
     private int _archiveFailures;
 
@@ -144,7 +145,17 @@ public sealed partial class ChatGrain(
                 LogDeliveryRetry(messageId, ChatId, result.Error);
                 break;
         }
-        await CommitAsync(changes);
+        try
+        {
+            await CommitAsync(changes);
+        }
+        catch (Exception) when (result.Sent)
+        {
+            // Sent, but storage refuses the record of it (an outage): the undone state says "pending" again. This
+            // activation remembers the send and applies it once storage is back instead of sending it again.
+            _sentUnsaved[messageId] = result;
+            throw;
+        }
     }
 
     async Task IChatWorkReports.MediaCompletedAsync(string messageId, MediaOutcome outcome)
@@ -354,6 +365,11 @@ public sealed partial class ChatGrain(
             {
                 S.Outbox.RemoveAt(0);
                 continue;
+            }
+            if (_sentUnsaved.Remove(message.Id, out var sent))
+            {
+                await ((IChatWorkReports)this).DeliveryCompletedAsync(message.Id, sent);
+                return;
             }
             _delivery = workers.Delivery.Start(Self, S.Chat, message) ? WorkLease.Start(message.Id, lease) : default;
             break;

@@ -17,6 +17,11 @@ public sealed class HostingOptions
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
     public IPAddress? AdvertisedIp { get; init; }
+    /// <summary>
+    /// SILO_LISTEN_ANY: silo and gateway ports listen on every interface instead of only SILO_ADVERTISED_IP (for
+    /// NAT, where the advertised address is not one of this machine's). Off: nothing else can reach them.
+    /// </summary>
+    public bool SiloListenAny { get; init; }
     /// <summary>CLUSTER_PROBE_TIMEOUT: how long a silo waits for a probe answer (Orleans default 5 s).</summary>
     public TimeSpan? ProbeTimeout { get; init; }
     /// <summary>CLUSTER_MISSED_PROBES: missed probes before a silo suspects another (Orleans default 3).</summary>
@@ -40,6 +45,9 @@ public sealed class ServiceSettings
     /// <summary>Null when TELEGRAM_TOKEN is unset.</summary>
     public required Telegram.TelegramOptions? Telegram { get; init; }
     public required Brevo.BrevoOptions Brevo { get; init; }
+    public required Media.MediaOptions Media { get; init; }
+    /// <summary>OUTBOUND_ALLOW_PRIVATE and the trusted platform origins (decision 24).</summary>
+    public required Security.OutboundPolicy Outbound { get; init; }
     /// <summary>Null when POCKET_BASE_URL is unset.</summary>
     public required Archive.PocketBase.PocketBaseOptions? PocketBase { get; init; }
     public required IConfiguration Configuration { get; init; }
@@ -63,6 +71,7 @@ public sealed class ServiceSettings
             SiloPort = read.Int("SILO_PORT", 11111, 1, 65535),
             GatewayPort = read.Int("GATEWAY_PORT", 30000, 1, 65535),
             AdvertisedIp = ParseIp(read, "SILO_ADVERTISED_IP"),
+            SiloListenAny = read.Bool("SILO_LISTEN_ANY", false),
             ProbeTimeout = read.String("CLUSTER_PROBE_TIMEOUT") is null ? null : read.Duration("CLUSTER_PROBE_TIMEOUT", TimeSpan.FromSeconds(5)),
             MissedProbesLimit = read.String("CLUSTER_MISSED_PROBES") is null ? null : read.Int("CLUSTER_MISSED_PROBES", 3, 1, 10),
             DeathVotes = read.String("CLUSTER_DEATH_VOTES") is null ? null : read.Int("CLUSTER_DEATH_VOTES", 2, 1, 10),
@@ -110,6 +119,8 @@ public sealed class ServiceSettings
         var telegram = MessengerAutoReply.Telegram.TelegramOptions.Load(read, hosting.DataDir);
         var brevo = MessengerAutoReply.Brevo.BrevoOptions.Load(read, chats.DeliveryTimeout);
         var pocketBase = MessengerAutoReply.Archive.PocketBase.PocketBaseOptions.Read(read);
+        var media = MessengerAutoReply.Media.MediaOptions.Load(read, hosting.DataDir);
+        var outbound = MessengerAutoReply.Security.OutboundPolicy.Read(read);
         more?.Invoke(read);
         if (read.Errors.Count > 0)
         {
@@ -117,7 +128,7 @@ public sealed class ServiceSettings
         }
         return new ServiceSettings
         {
-            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase,
+            Hosting = hosting, Chats = chats, PendingWork = pending, Ai = ai, Telegram = telegram, Brevo = brevo, PocketBase = pocketBase, Media = media, Outbound = outbound,
             Configuration = configuration,
         };
     }

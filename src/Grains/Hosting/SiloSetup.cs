@@ -44,6 +44,8 @@ public static class SiloSetup
         services.TryAddSingleton<IChatArchive>(_ => new SqliteChatArchive(settings.Hosting.ArchiveDatabase));
         services.TryAddSingleton<IMediaStore>(_ => new FileMediaStore(settings.Hosting.MediaDirectory));
         services.AddOperatorStorage(settings);
+        services.TryAddSingleton(settings.Media);
+        services.TryAddSingleton<MediaDownloads>();
         services.AddTelegramChannel(settings);
         services.TryAddSingleton<GatewayRegistry>();
         services.AddBrevo(settings);
@@ -67,7 +69,10 @@ public static class SiloSetup
         if (hosting.ClusterMode)
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(RedisConnection.Normalize(hosting.RedisUrl!)));
-            silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort, listenOnAnyHostAddress: true);
+            // Silo-to-silo and gateway traffic is unauthenticated: listen only on the address the other silos are told
+            // (loopback unless SILO_ADVERTISED_IP says otherwise), never on every interface unless SILO_LISTEN_ANY.
+            silo.ConfigureEndpoints(hosting.AdvertisedIp ?? System.Net.IPAddress.Loopback, hosting.SiloPort, hosting.GatewayPort,
+                listenOnAnyHostAddress: hosting.SiloListenAny);
             // How fast a crashed silo is declared dead (its grains come back elsewhere only then): Orleans'
             // defaults unless set; the fault harness runs with 1 s / 2 / 1 (orleans-notes, 4).
             silo.Configure<ClusterMembershipOptions>(o =>

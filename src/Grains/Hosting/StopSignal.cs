@@ -54,6 +54,9 @@ public static class StopSignal
         // into a runtime that is being torn down) report the cut-short join as warnings and errors with stacks.
         // Nothing was accepted yet, so nothing of it is worth a line.
         logging.AddFilter("Orleans", level => level >= LogLevel.Warning && !DuringStart);
+        // A silo that stops cancels its calls to the client directory of silos still running; Orleans logs each
+        // cancelled call as an error with its stack, while nothing is wrong.
+        logging.AddFilter("Orleans.Runtime.GrainDirectory.ClientDirectory", level => level >= LogLevel.Warning && !DuringStart && !(Requested && level >= LogLevel.Error));
         // Orleans' placement retries run through Polly, which logs each retry of a call to a silo that never
         // became active; outside a cut-short start Polly logs as configured.
         logging.AddFilter("Polly", level => level >= LogLevel.Warning && !DuringStart);

@@ -27,6 +27,14 @@ public sealed class OutboundPolicy
     public static OutboundPolicy Load(IConfiguration configuration)
     {
         var read = new SettingsReader(configuration);
+        var policy = Read(read);
+        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : policy;
+    }
+
+    /// <summary>Reads OUTBOUND_ALLOW_PRIVATE into <paramref name="read"/>'s one list of bad variables (ServiceSettings.Load).</summary>
+    public static OutboundPolicy Read(SettingsReader read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
         var allow = read.Bool("OUTBOUND_ALLOW_PRIVATE", false);
         var trusted = new List<Uri>();
         foreach (var name in new[] { "TELEGRAM_API_URL", "BREVO_API_URL", "OPENAI_BASE_URL" })
@@ -36,7 +44,7 @@ public sealed class OutboundPolicy
                 trusted.Add(uri);
             }
         }
-        return read.Errors.Count > 0 ? throw new InvalidSettingsException(read.Errors) : new OutboundPolicy(allow, trusted);
+        return new OutboundPolicy(allow, trusted);
     }
 
     public bool IsTrusted(Uri uri) => _trustedOrigins.Contains(Origin(uri));

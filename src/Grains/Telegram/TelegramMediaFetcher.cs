@@ -7,27 +7,38 @@ using Telegram.Bot.Exceptions;
 
 namespace MessengerAutoReply.Telegram;
 
-/// <summary>getFile, then the file download, both through the SDK. Too big or unknown files are a permanent "not available".</summary>
-public sealed partial class TelegramMediaFetcher(TelegramClients clients, TelegramOptions options, ILogger<TelegramMediaFetcher> logger) : IMediaFetcher
+/// <summary>
+/// getFile, then the file download, both through the SDK, streamed through <see cref="MediaDownloads"/> (byte cap,
+/// downloads at once, one fetch per file_unique_id). Too big or unknown files are a permanent "not available".
+/// </summary>
+public sealed partial class TelegramMediaFetcher(TelegramClients clients, TelegramOptions options, MediaDownloads downloads, ILogger<TelegramMediaFetcher> logger) : IMediaFetcher
 {
     public string Platform => Platforms.Telegram;
 
-    public async Task<MediaFetchResult> FetchAsync(MediaRef media, CancellationToken cancellationToken)
+    public Task<MediaFetchResult> FetchAsync(MediaRef media, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(media);
         if (media.Size > options.MaxDownloadBytes)
         {
-            return MediaFetchResult.NotAvailable(TooBig(media.Size.Value));
+            return Task.FromResult(MediaFetchResult.NotAvailable(TooBig(media.Size.Value)));
         }
+        return downloads.FetchAsync(media, (destination, ct) => DownloadAsync(media, destination, ct), cancellationToken, options.MaxDownloadBytes);
+    }
+
+    private async Task<MediaSourceResult> DownloadAsync(MediaRef media, Stream destination, CancellationToken cancellationToken)
+    {
         var client = clients.Get();
         try
         {
             var file = await client.GetFile(media.PlatformFileId, cancellationToken);
             if (string.IsNullOrEmpty(file.FilePath))
             {
-                return MediaFetchResult.NotAvailable("Telegram returned no file path for this file.");
+                return MediaSourceResult.NotAvailable("Telegram returned no file path for this file.");
             }
-            byte[] bytes;
+            if (file.FileSize > options.MaxDownloadBytes)
+            {
+                return MediaSourceResult.NotAvailable(TooBig(file.FileSize.Value));
+            }
             if (Path.IsPathRooted(file.FilePath))
             {
                 // A local Bot API server (--local) answers with a path on its own disk: read only inside its folder.
@@ -35,33 +46,31 @@ public sealed partial class TelegramMediaFetcher(TelegramClients clients, Telegr
                 if (local is null)
                 {
                     LogLocalRefused(file.FilePath, options.LocalFilesDir ?? "(TELEGRAM_LOCAL_FILES_DIR unset)");
-                    return MediaFetchResult.NotAvailable(options.LocalFilesDir is null
+                    return MediaSourceResult.NotAvailable(options.LocalFilesDir is null
                         ? "The Bot API server named a file on its disk, and TELEGRAM_LOCAL_FILES_DIR is not set; the file was not read."
                         : "The Bot API server named a file outside TELEGRAM_LOCAL_FILES_DIR; the file was not read.");
                 }
                 if (new FileInfo(local).Length > options.MaxDownloadBytes)
                 {
-                    return MediaFetchResult.NotAvailable(TooBig(new FileInfo(local).Length));
+                    return MediaSourceResult.NotAvailable(TooBig(new FileInfo(local).Length));
                 }
-                bytes = await File.ReadAllBytesAsync(local, cancellationToken);
+                await using var source = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+                await source.CopyToAsync(destination, cancellationToken);
             }
             else
             {
-                using var buffer = new MemoryStream();
-                await client.DownloadFile(file.FilePath, buffer, cancellationToken);
-                bytes = buffer.ToArray();
+                await client.DownloadFile(file.FilePath, destination, cancellationToken);
             }
             var fileName = media.FileName ?? Path.GetFileName(file.FilePath);
-            var mime = media.MimeType ?? MimeFor(fileName);
-            return MediaFetchResult.Of(new MediaContent(Platforms.Telegram, fileName, mime, bytes));
+            return MediaSourceResult.Downloaded(fileName, media.MimeType ?? MimeFor(fileName));
         }
         catch (ApiRequestException ex) when (ex.ErrorCode == 400)
         {
             // "file is too big" (no size in the update), "invalid file_id": asking again will not help.
-            return MediaFetchResult.NotAvailable(ex.Message.Contains("too big", StringComparison.OrdinalIgnoreCase)
+            return MediaSourceResult.NotAvailable(ex.Message.Contains("too big", StringComparison.OrdinalIgnoreCase)
                 ? TooBig(media.Size ?? 0) : options.Redact(ex.Message));
         }
-        catch (Exception ex) when (ex is RequestException or HttpRequestException)
+        catch (Exception ex) when ((ex is RequestException or HttpRequestException) && !MediaTooLargeException.IsIn(ex))
         {
             // Transient: the chat grain retries with backoff. The text may come from a URL-bearing inner error.
             throw new HttpRequestException(options.Redact(ex.Message));

@@ -9,7 +9,7 @@ using Orleans.Streams;
 namespace MessengerAutoReply.Tests.Chats;
 
 /// <summary>ChatGrain on a 3-silo cluster with Redis grain storage.</summary>
-public sealed class ChatGrainTests(ChatCluster fixture) : IClassFixture<ChatCluster>
+public sealed class ChatGrainTests(ChatClusterFixture fixture) : IClassFixture<ChatClusterFixture>
 {
     private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
 

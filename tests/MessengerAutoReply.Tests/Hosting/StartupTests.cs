@@ -58,6 +58,12 @@ public sealed class StartupTests
     [InlineData("AUTO_MODE_DEFAULT", "maybe")]
     [InlineData("PENDING_SWEEP_INTERVAL", "soon")]
     [InlineData("REDIS_URL", "redis://")]
+    [InlineData("API_KEY_FAILURE_LIMIT", "0")]
+    [InlineData("API_KEY_FAILURE_WINDOW", "0s")]
+    [InlineData("TRUSTED_PROXIES", "10.0.0.1, proxy.internal")]
+    [InlineData("OUTBOUND_ALLOW_PRIVATE", "perhaps")]
+    [InlineData("MEDIA_MAX_BYTES", "lots")]
+    [InlineData("MEDIA_MAX_CONCURRENT_DOWNLOADS", "0")]
     public async Task A_bad_setting_stops_start_with_one_line_naming_it(string name, string value)
     {
         using var data = new TempDir();
@@ -90,6 +96,27 @@ public sealed class StartupTests
         Assert.Contains(service.Errors, l => l.StartsWith("Configuration error: BREVO_AGENT_ID:", StringComparison.Ordinal));
         // Secrets are named, never echoed, even when they are the mistake.
         Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.Contains("not-a-bot-token", StringComparison.Ordinal) || l.Contains("xkeysib", StringComparison.Ordinal));
+        Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Api_key_and_proxy_mistakes_join_the_other_settings_errors_of_one_start()
+    {
+        using var data = new TempDir();
+        var environment = Environment(data.Path, FreePort.Next());
+        environment["SERVER_PORT"] = "abc";
+        environment["API_KEY_FAILURE_WINDOW"] = "never";
+        environment["TRUSTED_PROXIES"] = "10.0.0.0/33x";
+        environment["OUTBOUND_ALLOW_PRIVATE"] = "sometimes";
+        await using var service = ServiceProcess.Start(environment);
+        await service.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, service.ExitCode);
+        Assert.Equal(4, service.Errors.Count);
+        foreach (var name in new[] { "SERVER_PORT", "API_KEY_FAILURE_WINDOW", "TRUSTED_PROXIES", "OUTBOUND_ALLOW_PRIVATE" })
+        {
+            Assert.Contains(service.Errors, l => l.StartsWith($"Configuration error: {name}:", StringComparison.Ordinal));
+        }
         Assert.DoesNotContain(service.Output.Concat(service.Errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
     }
 }

@@ -124,6 +124,30 @@ public sealed class PocketBaseArchiveTests(PocketBaseArchiveTests.Service fixtur
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
+    [Fact]
+    public async Task A_spooled_download_streams_into_media_once_and_is_served_back()
+    {
+        var bytes = new byte[300_000];
+        Random.Shared.NextBytes(bytes);
+        var mediaId = ChatIds.ForMedia("telegram", "doc-" + Guid.NewGuid().ToString("N"));
+        var store = Api.App.Services.GetRequiredService<IMediaStore>();
+        using var spool = new TempDir();
+        var path = Path.Combine(spool.Path, "download.part");
+        await File.WriteAllBytesAsync(path, bytes, _ct);
+        var description = new MediaContent("telegram", "report.bin", "application/octet-stream", ReadOnlyMemory<byte>.Empty) { AlreadyStored = true };
+        await store.SaveFileAsync(mediaId, description, path, _ct);
+        await store.SaveFileAsync(mediaId, description, path, _ct);
+        // What the chat grain does next with the fetcher's answer: a no-op, not an empty file over the real one.
+        await store.SaveAsync(mediaId, description, _ct);
+
+        await using var stored = await store.OpenAsync(mediaId, _ct);
+        Assert.NotNull(stored);
+        Assert.Equal("report.bin", stored.FileName);
+        using var copy = new MemoryStream();
+        await stored.Content.CopyToAsync(copy, _ct);
+        Assert.Equal(bytes, copy.ToArray());
+    }
+
     /// <summary>One API host per class, writing to the run's PocketBase.</summary>
     public sealed class Service(PocketBaseFixture pocketBase) : IAsyncLifetime
     {

@@ -4,6 +4,7 @@ using System.Text;
 using MessengerAutoReply.Brevo;
 using MessengerAutoReply.Media;
 using MessengerAutoReply.Security;
+using MessengerAutoReply.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -95,7 +96,9 @@ public sealed class ServerSideRequestForgeryTests : IAsyncDisposable
                     && Microsoft.Extensions.Http.Resilience.HttpClientResiliencePredicates.IsTransient(args.Outcome));
             });
         await using var provider = services.BuildServiceProvider();
-        var fetcher = new BrevoMediaFetcher(provider.GetRequiredService<IHttpClientFactory>(), Options.Create(new BrevoOptions()), policy, NullLogger<BrevoMediaFetcher>.Instance);
+        using var media = new TempDir();
+        using var downloads = TestMediaDownloads.In(media.Path);
+        var fetcher = new BrevoMediaFetcher(provider.GetRequiredService<IHttpClientFactory>(), Options.Create(new BrevoOptions()), policy, downloads, NullLogger<BrevoMediaFetcher>.Instance);
         return await fetcher.FetchAsync(new MediaRef { Platform = "brevo", PlatformFileId = link, MimeType = "image/png", FileName = "a.png" }, _ct);
     }
 

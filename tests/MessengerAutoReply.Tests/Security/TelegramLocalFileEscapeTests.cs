@@ -75,7 +75,8 @@ public sealed class TelegramLocalFileEscapeTests : IDisposable
         var services = new ServiceCollection()
             .AddSingleton<ITelegramBotClient>(new TelegramBotClient(new TelegramBotClientOptions(options.Token, "http://127.0.0.1:9"), http))
             .BuildServiceProvider();
-        var fetcher = new TelegramMediaFetcher(new TelegramClients(services), options, NullLogger<TelegramMediaFetcher>.Instance);
+        using var downloads = TestMediaDownloads.In(Path.Combine(_root.Path, "data"));
+        var fetcher = new TelegramMediaFetcher(new TelegramClients(services), options, downloads, NullLogger<TelegramMediaFetcher>.Instance);
         return await fetcher.FetchAsync(new MediaRef { Platform = "telegram", PlatformFileId = "file-1", UniqueId = "u1", MimeType = "audio/ogg" }, _ct);
     }
 

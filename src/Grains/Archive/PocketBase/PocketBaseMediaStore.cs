@@ -18,7 +18,19 @@ public sealed class PocketBaseMediaStore(PocketBaseClient client, PocketBaseSche
     public void Dispose() => _tokenLock.Dispose();
     private (string Token, DateTimeOffset Until)? _fileToken;
 
-    public async Task SaveAsync(string mediaId, MediaContent content, CancellationToken cancellationToken)
+    public Task SaveAsync(string mediaId, MediaContent content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return content.AlreadyStored ? Task.CompletedTask : CreateAsync(mediaId, content, () => new ReadOnlyMemoryContent(content.Bytes), cancellationToken);
+    }
+
+    /// <summary>Streams the spooled file into the multipart body (opened again on a retry), never whole in memory.</summary>
+    public Task SaveFileAsync(string mediaId, MediaContent description, string path, CancellationToken cancellationToken) =>
+        CreateAsync(mediaId, description,
+            () => new StreamContent(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true), 64 * 1024),
+            cancellationToken);
+
+    private async Task CreateAsync(string mediaId, MediaContent content, Func<HttpContent> body, CancellationToken cancellationToken)
     {
         if (!ChatIds.IsValid(mediaId))
         {
@@ -34,7 +46,7 @@ public sealed class PocketBaseMediaStore(PocketBaseClient client, PocketBaseSche
                 { new StringContent(content.FileName), "fileName" },
                 { new StringContent(content.MimeType), "mimeType" },
             };
-            var file = new ReadOnlyMemoryContent(content.Bytes);
+            var file = body();
             file.Headers.ContentType = MediaTypeHeaderValue.TryParse(content.MimeType, out var type) ? type : new MediaTypeHeaderValue("application/octet-stream");
             form.Add(file, "file", string.IsNullOrWhiteSpace(content.FileName) ? mediaId : content.FileName);
             return new HttpRequestMessage(HttpMethod.Post, $"{MediaPath}?fields=id") { Content = form };

@@ -15,6 +15,7 @@ public sealed partial class ChatWorkRunner(IOptions<ChatOptions> options, ILogge
 {
     private readonly Lock _gate = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private const int MaxReportAttempts = 10;
     private int _running;
     private bool _stopping;
 
@@ -58,8 +59,8 @@ public sealed partial class ChatWorkRunner(IOptions<ChatOptions> options, ILogge
     }
 
     /// <summary>
-    /// Sends a worker's report to its grain, a few times if the call fails (reports are idempotent). If every try
-    /// fails, the work's lease runs out in the grain and the work starts again.
+    /// Sends a worker's report to its grain, again with backoff for about half a minute if the call fails (reports are
+    /// idempotent). If every try fails, the work's lease runs out in the grain and the work starts again.
     /// </summary>
     public async Task ReportAsync(string chatId, Func<Task> report)
     {
@@ -70,10 +71,12 @@ public sealed partial class ChatWorkRunner(IOptions<ChatOptions> options, ILogge
                 await report();
                 return;
             }
-            catch (Exception ex) when (attempt < 3)
+            catch (Exception ex) when (attempt < MaxReportAttempts)
             {
+                // Long enough to outlast a storage outage of some seconds (the grain's write of the report fails
+                // meanwhile): a report given up leaves the work to its lease, which for an AI run is AI_RUN_LEASE.
                 LogReportRetry(ex.GetType().Name, chatId, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), CancellationToken.None);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(200 * Math.Pow(2, attempt - 1), 5_000)), CancellationToken.None);
             }
             catch (Exception ex)
             {

@@ -496,7 +496,23 @@ public sealed class ClusterFaultTests
         var unanswered = customer.Keys.Where(t => !replies.Any(r => r.Text!.Contains(t, StringComparison.Ordinal))).ToList();
         var repeated = customer.Keys.Where(t => replies.Count(r => r.Text!.Contains(t, StringComparison.Ordinal)) > 1).ToList();
         lines.Add($"sent messages {sent.Count}: AI replies {replies.Count}, operator {sent.Count - replies.Count}");
-        Check("accepted customer messages never answered", unanswered.Count, string.Join(",", unanswered.Take(5)));
+        // With the chat's id and what the service says of the chat, so the nodes' logs can be searched for it.
+        var unansweredDetail = new List<string>();
+        foreach (var t in unanswered.Take(5))
+        {
+            var chatId = ChatIds.ForChat(Sources.Telegram, customer[t].ChatId.ToString(CultureInfo.InvariantCulture));
+            string state;
+            try
+            {
+                state = await api.GetStringAsync(new Uri(apiUrl, $"/api/chats/{chatId}"), Ct);
+            }
+            catch (HttpRequestException ex)
+            {
+                state = ex.Message;
+            }
+            unansweredDetail.Add($"{t} in chat {chatId}: {(state.Length > 400 ? state[..400] : state)}");
+        }
+        Check("accepted customer messages never answered", unanswered.Count, string.Join(" ; ", unansweredDetail));
 
         // Replies sent twice, split: decision 7's window (the first copy went out within a second before a SIGKILL
         // of a silo, inside the platform call) is counted apart from real repeats.

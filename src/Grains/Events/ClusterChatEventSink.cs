@@ -82,7 +82,9 @@ public sealed partial class ClusterChatEventSink : IChatEventSink, IDisposable
     private async Task<IChatEventObserver[]> HostsAsync()
     {
         var now = _time.GetUtcNow();
-        if (now - _hostsReadAt < ChatEventHostLease.Refresh)
+        // While the process stops, the host list stays as it was: the registry grain may be on a silo that is
+        // leaving, and asking it then only fails with Orleans' "shutting down" errors.
+        if (now - _hostsReadAt < ChatEventHostLease.Refresh || MessengerAutoReply.Hosting.StopSignal.Requested)
         {
             return _hosts;
         }

@@ -90,6 +90,9 @@ public sealed class ClusterFaultTests
             ["RETRY_BACKOFF_MAX"] = "3s",
             ["DELIVERY_MAX_ATTEMPTS"] = "30",
             ["PENDING_SWEEP_INTERVAL"] = "2s",
+            // A run whose report is lost with a silo waits for this lease before it is resumed (10 min by default);
+            // the harness settles within 90 s.
+            ["AI_RUN_LEASE"] = "20s",
             ["SSE_PING_INTERVAL"] = "5s",
             ["SSE_RESYNC_SETTLE"] = "4s",
             ["HEALTH_REFRESH_INTERVAL"] = "1s",

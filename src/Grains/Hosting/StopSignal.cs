@@ -56,6 +56,9 @@ public static class StopSignal
         logging.AddFilter("Orleans", level => level >= LogLevel.Warning && !DuringStart);
         // A silo that stops cancels its calls to the client directory of silos still running; Orleans logs each
         // cancelled call as an error with its stack, while nothing is wrong.
+        // Calls this process still makes while it stops (a send slot, a host list) fail to address with "silo is
+        // shutting down", logged as errors with their stack; the callers retry or fall back.
+        logging.AddFilter("Orleans.Messaging", level => level >= LogLevel.Warning && !DuringStart && !(Requested && level >= LogLevel.Error));
         logging.AddFilter("Orleans.Runtime.GrainDirectory.ClientDirectory", level => level >= LogLevel.Warning && !DuringStart && !(Requested && level >= LogLevel.Error));
         // Orleans' placement retries run through Polly, which logs each retry of a call to a silo that never
         // became active; outside a cut-short start Polly logs as configured.

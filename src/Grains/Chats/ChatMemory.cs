@@ -20,11 +20,9 @@ public sealed class ChatMemory(ChatState state, int dedupWindow, int recentMessa
             state.Recent[at] = message;
             return;
         }
+        // Only a message not in the full window gets here, and the caller checked it is new (HasSeen): no second scan.
         state.Recent.Add(message);
-        if (!state.SeenMessageIds.Contains(message.Id))
-        {
-            state.SeenMessageIds.Add(message.Id);
-        }
+        state.SeenMessageIds.Add(message.Id);
         while (state.Recent.Count > recentMessages && !state.Outbox.Exists(p => p.MessageId == state.Recent[0].Id))
         {
             state.Recent.RemoveAt(0);

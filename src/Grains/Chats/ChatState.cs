@@ -39,7 +39,7 @@ public sealed class ChatState
     [Id(10)] public List<string> Unanswered { get; set; } = [];
 
     /// <summary>When the chat's last reply went out: the platform's per-chat limit counts from it on any silo (decision 10).</summary>
-    [Id(150)] public DateTimeOffset? LastSentAt { get; set; }
+    [Id(100)] public DateTimeOffset? LastSentAt { get; set; }
 }
 
 [GenerateSerializer, Immutable, Alias("MessengerAutoReply.AiRun")]

@@ -12,8 +12,11 @@ public static class ReplyInput
         _ => $"[{message.Type}] {message.Content}".TrimEnd(),
     };
 
+    /// <summary>Context for a run: not one of the messages it answers, has text, and was not a reply kept unsent.</summary>
+    public static bool IsContext(ChatMessage message, AiRun run) =>
+        !run.MessageIds.Contains(message.Id) && message.Content is not null && message.Status != MessageStatus.Discarded;
+
     /// <summary>Messages said before the run, without the ones it answers and without replies never sent.</summary>
     public static List<Ai.HistoryItem> History(IEnumerable<ChatMessage> messages, AiRun run) =>
-        [.. messages.Where(m => !run.MessageIds.Contains(m.Id) && m.Content is not null && m.Status != MessageStatus.Discarded && m.Timestamp <= run.StartedAt)
-            .Select(m => new Ai.HistoryItem(m.IsIncoming, Text(m)))];
+        [.. messages.Where(m => IsContext(m, run) && m.Timestamp <= run.StartedAt).Select(m => new Ai.HistoryItem(m.IsIncoming, Text(m)))];
 }

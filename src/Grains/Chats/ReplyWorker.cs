@@ -70,7 +70,7 @@ public sealed partial class ReplyWorker(
         try
         {
             var page = await archive.ListMessagesAsync(chat.Id, new MessageQuery(1, Math.Max(1, ai.HistoryMessages + run.MessageIds.Count), NewestFirst: true), CancellationToken.None);
-            var items = page.Items.Where(m => !run.MessageIds.Contains(m.Id) && m.Content is not null && m.Status != MessageStatus.Discarded)
+            var items = page.Items.Where(m => ReplyInput.IsContext(m, run))
                 .Reverse().Select(m => new HistoryItem(m.IsIncoming, ReplyInput.Text(m))).ToList();
             return items.Count > fallback.Count ? items : fallback;
         }

@@ -16,9 +16,6 @@ namespace MessengerAutoReply.Tests.Faults;
 /// </summary>
 public class FaultyChatSilo : IAsyncLifetime
 {
-    // The silo configuration callback reaches this instance through a static: fixtures deploy one at a time.
-    private static readonly SemaphoreSlim Deploying = new(1, 1);
-    private static FaultyChatSilo? _current;
     private readonly TempDir _dataDir = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -37,20 +34,6 @@ public class FaultyChatSilo : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        await Deploying.WaitAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            await DeployAsync();
-        }
-        finally
-        {
-            Deploying.Release();
-        }
-    }
-
-    private async Task DeployAsync()
-    {
-        _current = this;
         var settings = ServiceSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["DATA_DIR"] = _dataDir.Path,
@@ -63,7 +46,8 @@ public class FaultyChatSilo : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            var self = _current!;
+            // The in-process cluster runs this callback in this process: it reaches this fixture's instance directly.
+            var self = this;
             silo.AddMessengerRuntime(settings);
             // Registered last, so it is the chat store the grains get.
             silo.Services.AddKeyedSingleton<IGrainStorage>(StorageNames.Chats, (sp, _) =>
